@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { documentClient } from '../../functions/adapters/clients.js';
+import { todayUtc } from '../../functions/domain/night/dates.js';
+import { exampleCampaignFiles, pushCampaignFiles } from '../local/campaigns.js';
+import { writeOutbox } from '../local/outbox.js';
+import { localPaths } from '../local/paths.js';
+import { formatSummary } from '../local/report.js';
+import { runNight } from '../local/runNight.js';
+import { openLocalSession } from '../local/session.js';
+import { seedPopulation } from '../seed/load.js';
+
+function parseDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new Error(`expected a date as YYYY-MM-DD, got "${value}"`);
+  }
+  return value;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number, got "${value}"`);
+  return n;
+}
+
+export function registerLocalCommands(program: Command): void {
+  program
+    .command('seed')
+    .description(
+      'Seed the local database with a deterministic synthetic population (buy-till-you-die process)',
+    )
+    .requiredOption('--customers <n>', 'number of customers', parsePositiveInt)
+    .option('--seed <s>', 'random seed', parsePositiveInt, 42)
+    .option('--as-of <date>', 'last day of the synthetic history (default today)', parseDate)
+    .option('--force', 'seed even when customers exist (overwrites the same ids)')
+    .action(async (opts: { customers: number; seed: number; asOf?: string; force?: boolean }) => {
+      const session = await openLocalSession();
+      try {
+        const existing = await session.customers.count();
+        if (existing > 0 && !opts.force) {
+          throw new Error(`the local database already has ${existing} customers; use --force to seed anyway`);
+        }
+        const result = await seedPopulation(documentClient(), session.tables, {
+          customers: opts.customers,
+          seed: opts.seed,
+          asOf: opts.asOf ?? todayUtc(),
+          orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
+        });
+        process.stdout.write(
+          `seeded ${result.customers} customers with ${result.orders} orders (${result.ordersWritten} within retention) in ${(result.ms / 1000).toFixed(1)} s\n`,
+        );
+      } finally {
+        await session.close();
+      }
+    });
+
+  program
+    .command('run')
+    .description('Run one nightly run locally: the real state machine and handlers on the embedded services')
+    .option('--date <date>', 'the night to run (default today)', parseDate)
+    .option('--json', 'print the summary as one JSON object')
+    .option('--friendly', 'seed 10,000 synthetic customers and push the example campaigns on first use')
+    .option('--customers <n>', 'customers to seed on first use (with --friendly)', parsePositiveInt, 10_000)
+    .option('--no-examples', 'do not push the example campaigns before the run')
+    .action(
+      async (opts: {
+        date?: string;
+        json?: boolean;
+        friendly?: boolean;
+        customers: number;
+        examples: boolean;
+      }) => {
+        const runDate = opts.date ?? todayUtc();
+        const log = (line: string) => {
+          if (!opts.json) process.stderr.write(`${line}\n`);
+        };
+        const session = await openLocalSession();
+        try {
+          const timings: Record<string, number> = {};
+          if (opts.friendly && (await session.customers.count()) === 0) {
+            log(`first use: seeding ${opts.customers.toLocaleString('en')} synthetic customers…`);
+            const seeded = await seedPopulation(documentClient(), session.tables, {
+              customers: opts.customers,
+              seed: 42,
+              asOf: runDate,
+              orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
+              onProgress: (n) => {
+                if (!opts.json && process.stderr.isTTY)
+                  process.stderr.write(`\r  ${n.toLocaleString('en')} customers`);
+              },
+            });
+            if (!opts.json && process.stderr.isTTY) process.stderr.write('\n');
+            timings.seedMs = seeded.ms;
+            log(
+              `seeded ${seeded.customers} customers and ${seeded.orders} orders in ${(seeded.ms / 1000).toFixed(1)} s`,
+            );
+          }
+          if (opts.examples) {
+            const outcomes = await pushCampaignFiles(
+              session.campaigns,
+              await exampleCampaignFiles(process.cwd()),
+              'local',
+            );
+            for (const o of outcomes) {
+              if (!o.ok)
+                log(`campaign ${o.file} is invalid and was not loaded:\n  ${(o.errors ?? []).join('\n  ')}`);
+              else if (o.changed) log(`campaign ${o.campaignId}: version ${o.version} from ${o.file}`);
+            }
+          }
+          const since = Math.floor(Date.now() / 1000) - 1;
+          log(`running the night of ${runDate}…`);
+          let lastShown = '';
+          const result = await runNight({
+            runDate,
+            onProgress: ({ state, type }) => {
+              if (opts.json || type !== 'StateEntered' || state === lastShown) return;
+              lastShown = state;
+              if (process.stderr.isTTY) process.stderr.write(`\r  ${state.padEnd(24)}`);
+            },
+          });
+          if (!opts.json && process.stderr.isTTY) process.stderr.write('\r'.padEnd(30) + '\r');
+          const outboxDir = join(localPaths(session.services.home).outbox, runDate);
+          const written = await writeOutbox(session.services.sesEndpoint, outboxDir, since);
+          const report = {
+            ...result.summary,
+            work: { ...result.summary.work, ...result.work },
+            timings: { ...timings, runMs: result.wallMs, phasesMs: result.phases },
+            outbox: { dir: outboxDir, written: written.length },
+          };
+          if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+          else process.stdout.write(formatSummary(report));
+        } finally {
+          await session.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import {
+  bump,
+  emptyWorkCounts,
+  mergeWorkCounts,
+  resetWorkCounts,
+  type WorkCounts,
+  workCounts,
+} from '../../functions/adapters/workCounters.js';
+import type { RunSummary } from '../../functions/domain/night/summary.js';
+import { handlerEntry } from '../../infra/constructs/handlerFunction.js';
+import { resolveLocalDefinition } from './definition.js';
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface NightResult {
+  summary: RunSummary;
+  work: WorkCounts & { stepFunctions: { stateTransitions: number; mapIterations: number } };
+  wallMs: number;
+  phases: Record<string, number>;
+}
+
+export interface RunNightOptions {
+  runDate: string;
+  onProgress?: (event: { state: string; type: string }) => void;
+  /** Test hook: wraps a handler (e.g. to inject a crash); production code never sets it. */
+  wrapHandler?: (name: string, handler: LambdaHandler) => LambdaHandler;
+}
+
+/** A Lambda context for a local invocation, with the deadline of the function's configured timeout. */
+function localContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * Runs one night through the state machine definition the CDK app synthesizes, with every Lambda
+ * task bound to the very handler module CDK bundles. The embedded services must be running.
+ */
+export async function runNight(options: RunNightOptions): Promise<NightResult> {
+  const started = Date.now();
+  const { definition, taskHandlers, timeouts } = resolveLocalDefinition();
+  const modules = new Map<string, LambdaHandler>();
+  for (const name of new Set(Object.values(taskHandlers))) {
+    const mod = (await import(handlerEntry(name))) as { handler: LambdaHandler };
+    modules.set(name, options.wrapHandler ? options.wrapHandler(name, mod.handler) : mod.handler);
+  }
+  resetWorkCounts();
+  const phases: Record<string, number> = {};
+  const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [stateName, handlerName] of Object.entries(taskHandlers)) {
+    const handler = modules.get(handlerName)!;
+    localHandlers[stateName] = async (input: unknown) => {
+      bump(workCounts.lambda.invocations, handlerName);
+      const t0 = Date.now();
+      try {
+        return await handler(input, localContext(handlerName, timeouts[handlerName] ?? 900_000));
+      } finally {
+        phases[handlerName] = (phases[handlerName] ?? 0) + (Date.now() - t0);
+      }
+    };
+  }
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: false, checkPaths: true },
+  });
+  const execution = machine.run(
+    { runDate: options.runDate },
+    {
+      overrides: {
+        taskResourceLocalHandlers: localHandlers as never,
+        retryIntervalOverrides: retryOverrides(definition),
+      },
+      context: { Execution: { Id: `local-${options.runDate}`, Name: `nightly-${options.runDate}` } } as never,
+    },
+  );
+  let stateTransitions = 0;
+  let mapIterations = 0;
+  const counting = (async () => {
+    for await (const event of execution.eventLogs) {
+      const e = event as { type: string; state?: { name?: string } };
+      if (e.type === 'StateEntered') stateTransitions++;
+      if (e.type === 'MapIterationStarted') mapIterations++;
+      if (e.state?.name) options.onProgress?.({ state: e.state.name, type: e.type });
+    }
+  })();
+  const summary = (await execution.result) as unknown as RunSummary;
+  await counting.catch(() => undefined);
+  const work = mergeWorkCounts(emptyWorkCounts(), workCounts);
+  return {
+    summary,
+    work: { ...work, stepFunctions: { stateTransitions, mapIterations } },
+    wallMs: Date.now() - started,
+    phases,
+  };
+}
+
+/** Local retries wait a few milliseconds instead of AWS's seconds; the retry policy itself is unchanged. */
+function retryOverrides(definition: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const visit = (machine: Record<string, unknown>) => {
+    for (const [name, state] of Object.entries(
+      (machine.States ?? {}) as Record<string, Record<string, unknown>>,
+    )) {
+      if (state.Retry) out[name] = 10;
+      const processor = state.ItemProcessor as Record<string, unknown> | undefined;
+      if (processor) visit(processor);
+    }
+  };
+  visit(definition);
+  return out;
+}

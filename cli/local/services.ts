@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo, Server } from 'node:net';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import sesLocal from 'aws-ses-v2-local';
+import { resetClients } from '../../functions/adapters/clients.js';
+import { TABLE_SCHEMAS } from '../../functions/adapters/tables.js';
+import { localPaths } from './paths.js';
+
+const require = createRequire(import.meta.url);
+
+export interface LocalServices {
+  home: string;
+  dynamoEndpoint: string;
+  sesEndpoint: string;
+  /** Environment the handlers read: endpoints, table names, sender settings. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface LocalServiceOptions {
+  home: string;
+  /** Keep DynamoDB data on disk under home (default) or only in memory (tests). */
+  persist?: boolean;
+  /** Port of the local unsubscribe server the emails link to. */
+  unsubscribePort?: number;
+  overrides?: Record<string, string>;
+}
+
+export const LOCAL_TABLE_PREFIX = 'retention-';
+
+type ListenServer = Server & { listen(port: number, host: string, cb: () => void): void };
+
+/**
+ * Starts the embedded DynamoDB (dynalite) and the SES v2 emulator in this process, both bound to
+ * 127.0.0.1 on free ports, creates the tables from the same schemas the CDK app deploys, and
+ * points the AWS SDK at them through the standard AWS_ENDPOINT_URL_* variables.
+ */
+export async function startLocalServices(options: LocalServiceOptions): Promise<LocalServices> {
+  const paths = localPaths(options.home);
+  mkdirSync(paths.home, { recursive: true });
+  const persist = options.persist ?? true;
+  if (persist) mkdirSync(paths.dynamodb, { recursive: true });
+
+  const dynalite = require('dynalite') as (opts: object) => ListenServer;
+  const dynamoServer = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(persist ? { path: paths.dynamodb } : {}),
+  });
+  await new Promise<void>((resolve) => dynamoServer.listen(0, '127.0.0.1', resolve));
+  const dynamoPort = (dynamoServer.address() as AddressInfo).port;
+
+  const startSes = ((sesLocal as unknown as { default?: unknown }).default ?? sesLocal) as (opts: {
+    host: string;
+    port: number;
+  }) => Promise<Server>;
+  const sesServer = await startSes({ host: '127.0.0.1', port: 0 });
+  const sesPort = (sesServer.address() as AddressInfo).port;
+
+  const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+  const sesEndpoint = `http://127.0.0.1:${sesPort}`;
+  const unsubscribePort = options.unsubscribePort ?? 8787;
+
+  if (!existsSync(paths.keys)) {
+    writeFileSync(
+      paths.keys,
+      `${JSON.stringify({ activeKeyId: 'local1', local1: randomBytes(32).toString('base64url') }, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
+  }
+  JSON.parse(readFileSync(paths.keys, 'utf8'));
+
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_ENDPOINT_URL_SESV2: sesEndpoint,
+    AWS_SES_ACCOUNT: JSON.stringify({
+      SendQuota: { Max24HourSend: 1_000_000, MaxSendRate: 1000, SentLast24Hours: 0 },
+    }),
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_SERVICE_NAME: 'retention-pipeline',
+    SENDER_EMAIL: 'offers@shop.example.com',
+    SENDER_NAME: 'Example Shop',
+    POSTAL_ADDRESS: 'Example Shop Ltd, 1 Example Street, Springfield 12345, USA',
+    UNSUBSCRIBE_BASE_URL: `http://127.0.0.1:${unsubscribePort}/u`,
+    UNSUBSCRIBE_KEYS_FILE: paths.keys,
+    MAX_SEND_RATE: '1000',
+    TOTAL_SEGMENTS: '4',
+    ...Object.fromEntries(TABLE_SCHEMAS.map((t) => [t.envVar, `${LOCAL_TABLE_PREFIX}${t.name}`])),
+    ...options.overrides,
+  };
+  Object.assign(process.env, env);
+  resetClients();
+  await ensureTables(dynamoEndpoint);
+
+  return {
+    home: paths.home,
+    dynamoEndpoint,
+    sesEndpoint,
+    env,
+    async stop() {
+      resetClients();
+      await Promise.all([
+        new Promise<void>((resolve) => dynamoServer.close(() => resolve())),
+        new Promise<void>((resolve) => sesServer.close(() => resolve())),
+      ]);
+    },
+  };
+}
+
+async function ensureTables(endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    for (const schema of TABLE_SCHEMAS) {
+      const TableName = `${LOCAL_TABLE_PREFIX}${schema.name}`;
+      try {
+        await client.send(new DescribeTableCommand({ TableName }));
+        continue;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+      }
+      const attributes = new Set<string>([schema.partitionKey]);
+      if (schema.sortKey) attributes.add(schema.sortKey);
+      for (const gsi of schema.globalIndexes ?? []) {
+        attributes.add(gsi.partitionKey);
+        if (gsi.sortKey) attributes.add(gsi.sortKey);
+      }
+      await client.send(
+        new CreateTableCommand({
+          TableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [...attributes].map((AttributeName) => ({
+            AttributeName,
+            AttributeType: 'S',
+          })),
+          KeySchema: [
+            { AttributeName: schema.partitionKey, KeyType: 'HASH' },
+            ...(schema.sortKey ? [{ AttributeName: schema.sortKey, KeyType: 'RANGE' as const }] : []),
+          ],
+          GlobalSecondaryIndexes: schema.globalIndexes?.map((gsi) => ({
+            IndexName: gsi.indexName,
+            KeySchema: [
+              { AttributeName: gsi.partitionKey, KeyType: 'HASH' as const },
+              ...(gsi.sortKey ? [{ AttributeName: gsi.sortKey, KeyType: 'RANGE' as const }] : []),
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          })),
+        }),
+      );
+    }
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerLocalCommands } from './commands/local.js';
+import { registerModelCommands } from './commands/model.js';
+
+const program = new Command();
+program
+  .name('retention')
+  .description('retention-pipeline: nightly customer scoring and retention email, locally or on AWS')
+  .showHelpAfterError();
+
+// Command groups register themselves here, one line each.
+// (registrations)
+registerLocalCommands(program);
+registerModelCommands(program);
+registerCampaignCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

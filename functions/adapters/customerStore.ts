@@ -1,0 +1,321 @@
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  applyOrder,
+  emptyAggregates,
+  needsSameDayLookup,
+  type OrderFact,
+} from '../domain/ingest/aggregates.js';
+import type { CustomerNight } from '../domain/night/types.js';
+import type { CustomerProfile, IsoDate, PurchaseAggregates } from '../domain/types.js';
+import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
+
+/** What the nightly run stores on the customer: enough to target and to detect change next night. */
+export type NightState = CustomerNight;
+
+export interface ContactHistory {
+  lastByCampaign: Record<string, IsoDate>;
+  lastRetentionEmailAt?: IsoDate;
+}
+
+export interface CustomerRecord {
+  customerId: string;
+  profile: CustomerProfile;
+  aggregates: PurchaseAggregates;
+  aggVersion: number;
+  recentOrderIds: string[];
+  contact: ContactHistory;
+  night?: NightState;
+}
+
+export interface OrderRecord extends OrderFact {
+  customerId: string;
+  currency: string;
+  aggregated: boolean;
+  expiresAt: number;
+}
+
+export type ApplyOrderOutcome = 'applied' | 'duplicate' | 'conflict';
+
+const RECENT_ORDER_IDS = 50;
+
+export class CustomerStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async get(customerId: string): Promise<CustomerRecord | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tables.customers, Key: { customerId }, ConsistentRead: true }),
+    );
+    return out.Item as CustomerRecord | undefined;
+  }
+
+  async batchGet(customerIds: readonly string[]): Promise<Map<string, CustomerRecord>> {
+    const found = new Map<string, CustomerRecord>();
+    const unique = [...new Set(customerIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((customerId) => ({ customerId }));
+      while (keys && keys.length > 0) {
+        const out = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tables.customers]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tables.customers] ?? []) {
+          found.set(String(item.customerId), item as CustomerRecord);
+        }
+        keys = out.UnprocessedKeys?.[this.tables.customers]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Creates the customer or updates the profile only: aggregates, scores and contact history
+   * are never touched by a profile import, so re-importing the same file changes nothing.
+   */
+  async upsertProfile(profile: CustomerProfile, currency = 'EUR'): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tables.customers,
+        Key: { customerId: profile.customerId },
+        UpdateExpression:
+          'SET profile = :p, aggregates = if_not_exists(aggregates, :a), aggVersion = if_not_exists(aggVersion, :zero), ' +
+          'recentOrderIds = if_not_exists(recentOrderIds, :empty), contact = if_not_exists(contact, :contact)',
+        ExpressionAttributeValues: {
+          ':p': profile,
+          ':a': emptyAggregates(currency),
+          ':zero': 0,
+          ':empty': [],
+          ':contact': { lastByCampaign: {} },
+        },
+      }),
+    );
+  }
+
+  /** Bulk load of complete records into an empty population (seeding); plain overwrites. */
+  async bulkPut(records: readonly CustomerRecord[]): Promise<void> {
+    await batchWrite(this.db, this.tables.customers, records);
+  }
+
+  async bulkPutOrders(orders: readonly OrderRecord[]): Promise<void> {
+    await batchWrite(this.db, this.tables.orders, orders);
+  }
+
+  /**
+   * Records one order and folds it into the customer's aggregates, exactly once.
+   * Without transactions: (1) the order item is written if absent; (2) the aggregates are
+   * updated with an optimistic version check and the order id remembered in a short list, so
+   * a retry after a crash between (2) and (3) cannot count it twice; (3) the order is marked
+   * aggregated. Re-importing an order already aggregated changes nothing.
+   */
+  async applyOrder(order: Omit<OrderRecord, 'aggregated'>): Promise<ApplyOrderOutcome> {
+    const item: OrderRecord = { ...order, aggregated: false };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tables.orders,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(customerId)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.getOrder(order.customerId, order.orderId);
+      if (!existing) throw error;
+      if (
+        existing.date !== order.date ||
+        existing.amount !== order.amount ||
+        existing.currency !== order.currency
+      ) {
+        return 'conflict';
+      }
+      if (existing.aggregated) return 'duplicate';
+    }
+    for (let attempt = 0; ; attempt++) {
+      const customer = await this.get(order.customerId);
+      if (!customer) throw new Error(`customer ${order.customerId} does not exist`);
+      if (!customer.recentOrderIds.includes(order.orderId)) {
+        const agg = customer.aggregates;
+        const sameDay = needsSameDayLookup(agg, order.date) ? await this.hasOtherOrderOn(order) : false;
+        const next = applyOrder(agg, order, sameDay);
+        const recent = [...customer.recentOrderIds, order.orderId].slice(-RECENT_ORDER_IDS);
+        try {
+          await this.db.send(
+            new UpdateCommand({
+              TableName: this.tables.customers,
+              Key: { customerId: order.customerId },
+              UpdateExpression: 'SET aggregates = :agg, aggVersion = :next, recentOrderIds = :recent',
+              ConditionExpression: 'aggVersion = :version',
+              ExpressionAttributeValues: {
+                ':agg': next,
+                ':next': customer.aggVersion + 1,
+                ':recent': recent,
+                ':version': customer.aggVersion,
+              },
+            }),
+          );
+        } catch (error) {
+          if (isConditionalCheckFailed(error) && attempt < 20) continue;
+          throw error;
+        }
+      }
+      break;
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tables.orders,
+        Key: { customerId: order.customerId, orderId: order.orderId },
+        UpdateExpression: 'SET aggregated = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    );
+    return 'applied';
+  }
+
+  async getOrder(customerId: string, orderId: string): Promise<OrderRecord | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tables.orders, Key: { customerId, orderId }, ConsistentRead: true }),
+    );
+    return out.Item as OrderRecord | undefined;
+  }
+
+  private async hasOtherOrderOn(order: Omit<OrderRecord, 'aggregated'>): Promise<boolean> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.orders,
+          KeyConditionExpression: 'customerId = :c',
+          FilterExpression: '#d = :d AND orderId <> :o AND aggregated = :t',
+          ExpressionAttributeNames: { '#d': 'date' },
+          ExpressionAttributeValues: {
+            ':c': order.customerId,
+            ':d': order.date,
+            ':o': order.orderId,
+            ':t': true,
+          },
+          ProjectionExpression: 'orderId',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      if ((out.Items ?? []).length > 0) return true;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return false;
+  }
+
+  /** One page of a parallel scan segment: the nightly pass reads customers only. */
+  async scanPage(args: {
+    segment: number;
+    totalSegments: number;
+    limit: number;
+    startKey?: Record<string, unknown> | undefined;
+    projection?: string;
+  }): Promise<{ items: CustomerRecord[]; lastKey?: Record<string, unknown> | undefined }> {
+    const out = await this.db.send(
+      new ScanCommand({
+        TableName: this.tables.customers,
+        Segment: args.segment,
+        TotalSegments: args.totalSegments,
+        Limit: args.limit,
+        ExclusiveStartKey: args.startKey,
+        ...(args.projection ? { ProjectionExpression: args.projection } : {}),
+      }),
+    );
+    return { items: (out.Items ?? []) as CustomerRecord[], lastKey: out.LastEvaluatedKey };
+  }
+
+  /**
+   * Stores one night's result, once: the condition makes a re-run of the same night skip
+   * customers already done (their signal state has moved on and must not fire twice).
+   */
+  async saveNight(
+    customerId: string,
+    night: NightState,
+    contact?: { campaignId: string; date: IsoDate },
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#night': 'night', '#rd': 'runDate' };
+    const values: Record<string, unknown> = { ':night': night, ':runDate': night.runDate };
+    let update = 'SET #night = :night';
+    if (contact) {
+      names['#c'] = contact.campaignId;
+      values[':d'] = contact.date;
+      update += ', contact.lastByCampaign.#c = :d';
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.customers,
+          Key: { customerId },
+          UpdateExpression: update,
+          ConditionExpression:
+            'attribute_exists(customerId) AND (attribute_not_exists(#night) OR #night.#rd <> :runDate)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Records that a retention email went out (drives the per-campaign and global caps). */
+  async recordEmailSent(customerId: string, campaignId: string, date: IsoDate): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tables.customers,
+        Key: { customerId },
+        UpdateExpression: 'SET contact.lastByCampaign.#c = :d, contact.lastRetentionEmailAt = :d',
+        ExpressionAttributeNames: { '#c': campaignId },
+        ExpressionAttributeValues: { ':d': date },
+      }),
+    );
+  }
+
+  async count(): Promise<number> {
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({ TableName: this.tables.customers, Select: 'COUNT', ExclusiveStartKey: startKey }),
+      );
+      total += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return total;
+  }
+}
+
+export async function batchWrite(
+  db: DynamoDBDocumentClient,
+  table: string,
+  items: readonly object[],
+): Promise<void> {
+  for (let i = 0; i < items.length; i += 25) {
+    let requests: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = items
+      .slice(i, i + 25)
+      .map((item) => ({ PutRequest: { Item: item as Record<string, unknown> } }));
+    for (let attempt = 0; requests && requests.length > 0; attempt++) {
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+      requests = out.UnprocessedItems?.[table] as typeof requests;
+      if (requests && requests.length > 0)
+        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+    }
+  }
+}

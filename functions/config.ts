@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+// The one place that reads the environment. Handlers parse it once at cold start and pass typed
+// values to the domain; nothing below functions/domain ever sees process.env.
+
+const positiveInt = z.coerce.number().int().positive();
+const percent = z.coerce.number().min(0).max(50);
+
+export const ConfigSchema = z.object({
+  CUSTOMERS_TABLE: z.string().min(1),
+  ORDERS_TABLE: z.string().min(1),
+  CONFIG_TABLE: z.string().min(1),
+  LEDGER_TABLE: z.string().min(1),
+  SUPPRESSION_TABLE: z.string().min(1),
+  SENDER_EMAIL: z.string().email(),
+  SENDER_NAME: z.string().min(1).default('Retention Pipeline Demo Shop'),
+  POSTAL_ADDRESS: z.string().min(10),
+  UNSUBSCRIBE_BASE_URL: z.string().url(),
+  UNSUBSCRIBE_MAILTO: z.string().email().optional(),
+  /** Either a local key file (JSON key ring) or a Secrets Manager secret holding one. */
+  UNSUBSCRIBE_KEYS_FILE: z.string().optional(),
+  UNSUBSCRIBE_KEYS_SECRET: z.string().optional(),
+  SES_CONFIGURATION_SET: z.string().optional(),
+  MAX_SEND_RATE: z.coerce.number().positive().default(10),
+  SEND_CONCURRENCY: positiveInt.default(4),
+  TOTAL_SEGMENTS: positiveInt.max(1_000_000).default(4),
+  SCAN_PAGE_SIZE: positiveInt.max(1000).default(500),
+  SCORING_SAMPLE_SIZE: positiveInt.default(200_000),
+  HORIZON_DAYS: positiveInt.default(90),
+  CLV_MONTHS: positiveInt.max(120).default(12),
+  MONTHLY_DISCOUNT: z.coerce.number().min(0).max(1).default(0.01),
+  GLOBAL_CAP_DAYS: z.coerce.number().int().min(0).default(7),
+  GLOBAL_CONTROL_PERCENT: percent.default(0),
+  HOLDOUT_SALT: z.string().default('retention-v1'),
+  ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
+  LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
+  /** Milliseconds kept in reserve before the Lambda timeout to save a resume point. */
+  DEADLINE_RESERVE_MS: positiveInt.default(20_000),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,56 @@
+// Rendering one segment's offer for one customer.
+import type { IsoDate } from '../types.js';
+import { type CompiledCampaign, offerExpiresOn, segmentTemplates } from './compile.js';
+import {
+  appendHtmlFooter,
+  type Footer,
+  headerText,
+  htmlEngine,
+  templateContext,
+  textEngine,
+  textFooter,
+} from './templates.js';
+import type { AudienceSubject } from './vocabulary.js';
+
+export interface RenderedOffer {
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+}
+
+/**
+ * Renders the offer of `segmentId` for one customer. HTML values are escaped; subject and preheader are
+ * plain text with CR/LF and other control characters replaced by spaces; the system footer (sender,
+ * postal address, unsubscribe link) is appended to both bodies.
+ */
+export function renderOffer(
+  compiled: CompiledCampaign,
+  segmentId: string,
+  subject: AudienceSubject,
+  footer: Footer,
+  offerContext: { runDate: IsoDate },
+): RenderedOffer {
+  const templates = segmentTemplates(compiled, segmentId);
+  const segment = compiled.campaign.segments.find((s) => s.id === segmentId)!;
+  const scope = templateContext(
+    { ...subject, runDate: offerContext.runDate },
+    {
+      offerCode: segment.offer.code,
+      expiresOn: offerExpiresOn(segment.offer.expires, offerContext.runDate),
+      campaign: { id: compiled.campaign.id, name: compiled.campaign.name },
+      segmentId,
+      attributes: templates.attributes,
+    },
+  );
+  const html = String(htmlEngine.renderSync(templates.html, scope));
+  const text = String(textEngine.renderSync(templates.text, scope));
+  return {
+    subject: headerText(String(textEngine.renderSync(templates.subject, scope))),
+    preheader: templates.preheader
+      ? headerText(String(textEngine.renderSync(templates.preheader, scope)))
+      : '',
+    html: appendHtmlFooter(html, footer),
+    text: text.replace(/\s+$/, '') + textFooter(footer),
+  };
+}

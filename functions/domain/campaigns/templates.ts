@@ -1,0 +1,291 @@
+// Liquid templates: checking (parse + every variable against the documented vocabulary) and rendering
+// (HTML bodies escape values; subject/preheader are plain text without CR/LF; a system footer is always
+// appended).
+import { Liquid, type Template } from 'liquidjs';
+import type { CustomerProfile } from '../types.js';
+import { didYouMean } from './suggest.js';
+import {
+  type AudienceSubject,
+  LIQUID_BUILTIN_PROPERTIES,
+  TEMPLATE_VARIABLES,
+  type TemplateVocabulary,
+} from './vocabulary.js';
+
+export type TemplatePart = 'subject' | 'preheader' | 'html' | 'text';
+
+/** A problem inside a template, positioned within the template text (1-based). */
+export interface TemplateProblem {
+  row: number;
+  col: number;
+  message: string;
+}
+
+const FORBIDDEN_TAGS = ['include', 'render', 'layout'];
+
+function makeEngine(html: boolean): Liquid {
+  const engine = new Liquid({
+    strictVariables: true,
+    strictFilters: true,
+    ownPropertyOnly: true,
+    outputEscape: html ? 'escape' : undefined,
+    cache: false,
+  });
+  for (const tag of FORBIDDEN_TAGS) {
+    engine.registerTag(tag, {
+      parse() {
+        throw new Error(
+          `the {% ${tag} %} tag is not available in campaign templates; use htmlFile / textFile`,
+        );
+      },
+      render() {},
+    });
+  }
+  return engine;
+}
+
+/** HTML bodies: every `{{ value }}` is HTML-escaped (use `| raw` only for trusted markup). */
+export const htmlEngine = makeEngine(true);
+/** Subject, preheader and text bodies: no escaping. */
+export const textEngine = makeEngine(false);
+
+const engineFor = (part: TemplatePart) => (part === 'html' ? htmlEngine : textEngine);
+
+/** Every documented variable path, for suggestions. */
+export function templateVariablePaths(vocab: TemplateVocabulary = TEMPLATE_VARIABLES, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(vocab)) {
+    const path = prefix ? `${prefix}.${name === '*' ? '<name>' : name}` : name;
+    if (typeof child === 'string') out.push(path);
+    else out.push(...templateVariablePaths(child, path));
+  }
+  return out;
+}
+
+const ALL_PATHS = templateVariablePaths();
+
+function checkVariable(segments: ReadonlyArray<string | number | unknown>): string | undefined {
+  let node: TemplateVocabulary | string = TEMPLATE_VARIABLES;
+  const shown = segments.map(String).join('.');
+  for (let i = 0; i < segments.length; i++) {
+    const seg = String(segments[i]);
+    if (typeof node === 'string') {
+      if (i === segments.length - 1 && LIQUID_BUILTIN_PROPERTIES.has(seg)) return undefined;
+      return `unknown template variable "${shown}": "${segments.slice(0, i).join('.')}" is a single value`;
+    }
+    const child: TemplateVocabulary | string | undefined = node[seg] ?? node['*'];
+    if (child === undefined) {
+      return `unknown template variable "${shown}"${didYouMean(shown, ALL_PATHS)}`;
+    }
+    node = child;
+  }
+  if (typeof node !== 'string') {
+    const options = templateVariablePaths(node, shown).slice(0, 4).join(', ');
+    return `template variable "${shown}" is a group, not a value; use e.g. ${options}`;
+  }
+  return undefined;
+}
+
+const POSITION_SUFFIX = /, line:(\d+), col:(\d+)$/;
+
+export interface TemplateFacts {
+  /** Custom attribute names the template reads (`customer.attributes.<name>`). */
+  attributes: string[];
+  usesOfferCode: boolean;
+  usesExpiry: boolean;
+}
+
+/** Parses a template and checks every variable it reads; returns problems and what it uses. */
+export function checkTemplate(
+  source: string,
+  part: TemplatePart,
+): { problems: TemplateProblem[]; facts: TemplateFacts } {
+  const facts: TemplateFacts = { attributes: [], usesOfferCode: false, usesExpiry: false };
+  const engine = engineFor(part);
+  let parsed: Template[];
+  try {
+    parsed = engine.parse(source);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const m = POSITION_SUFFIX.exec(message);
+    return {
+      problems: [
+        {
+          row: m ? Number(m[1]) : 1,
+          col: m ? Number(m[2]) : 1,
+          message: `template does not parse: ${message.replace(POSITION_SUFFIX, '')}`,
+        },
+      ],
+      facts,
+    };
+  }
+  const problems: TemplateProblem[] = [];
+  const analysis = engine.analyzeSync(parsed);
+  for (const variables of Object.values(analysis.globals)) {
+    for (const variable of variables) {
+      const segments = variable.segments.map((s) => (typeof s === 'object' ? String(s) : s));
+      const problem = checkVariable(segments);
+      const loc = variable.location;
+      if (problem) problems.push({ row: loc.row, col: loc.col, message: problem });
+      const [root, second, third] = segments;
+      if (root === 'customer' && second === 'attributes' && third !== undefined)
+        facts.attributes.push(String(third));
+      if (root === 'offer' && second === 'code') facts.usesOfferCode = true;
+      if (root === 'offer' && second === 'expiresOn') facts.usesExpiry = true;
+    }
+  }
+  if (part === 'html') problems.push(...checkHtmlSwallowsFooter(source));
+  return { problems, facts };
+}
+
+/** Markup left open at the end of a body would hide the system footer in mail clients. */
+function checkHtmlSwallowsFooter(source: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  const at = (index: number): { row: number; col: number } => {
+    const before = source.slice(0, index);
+    const row = before.split('\n').length;
+    return { row, col: index - before.lastIndexOf('\n') };
+  };
+  const open = source.lastIndexOf('<!--');
+  if (open >= 0 && source.indexOf('-->', open + 4) < 0) {
+    problems.push({ ...at(open), message: 'HTML comment "<!--" is never closed (it would hide the footer)' });
+  }
+  for (const tag of ['script', 'style', 'textarea', 'title']) {
+    const opens = [...source.matchAll(new RegExp(`<${tag}\\b`, 'gi'))];
+    const closes = source.match(new RegExp(`</${tag}\\s*>`, 'gi'))?.length ?? 0;
+    const last = opens.at(-1);
+    if (last && opens.length > closes) {
+      problems.push({ ...at(last.index), message: `<${tag}> is never closed (it would hide the footer)` });
+    }
+  }
+  return problems;
+}
+
+export function parseTemplate(source: string, part: TemplatePart): Template[] {
+  return engineFor(part).parse(source);
+}
+
+// ---- rendering ----------------------------------------------------------------------------
+
+export interface Footer {
+  unsubscribeUrl: string;
+  postalAddress: string;
+  senderName: string;
+}
+
+export interface TemplateScope {
+  offerCode: string | undefined;
+  expiresOn: string | null;
+  campaign: { id: string; name: string };
+  segmentId: string;
+  attributes: readonly string[];
+}
+
+/** The variables a template sees; every documented path is present (null when unknown). */
+export function templateContext(subject: AudienceSubject, scope: TemplateScope): Record<string, unknown> {
+  const p: CustomerProfile = subject.profile;
+  const a = subject.aggregates;
+  const s = subject.scores;
+  const attributes: Record<string, unknown> = {};
+  for (const name of scope.attributes) attributes[name] = null;
+  Object.assign(attributes, p.attributes);
+  return {
+    customer: {
+      id: p.customerId,
+      firstName: p.firstName ?? null,
+      lastName: p.lastName ?? null,
+      email: p.email,
+      country: p.country,
+      language: p.language,
+      birthDate: p.birthDate ?? null,
+      signupDate: p.signupDate,
+      attributes,
+    },
+    purchases: {
+      orderCount: a.orderCount,
+      totalSpent: a.totalSpent,
+      currency: a.currency,
+      firstOrderDate: a.firstOrderDate ?? null,
+      lastOrderDate: a.lastOrderDate ?? null,
+      daysSinceLastOrder:
+        a.lastOrderDate === undefined
+          ? null
+          : Math.round((Date.parse(subject.runDate) - Date.parse(a.lastOrderDate)) / 86_400_000),
+    },
+    scores: {
+      pAlive: s?.pAlive ?? null,
+      expectedPurchases: s?.expectedPurchases ?? null,
+      expectedAvgValue: s?.expectedAvgValue ?? null,
+      clv: s?.clv ?? null,
+      clvTier: s?.clvTier ?? null,
+      lifeStage: s?.lifeStage ?? null,
+      rfmGroup: s?.rfm.group ?? null,
+    },
+    offer: { code: scope.offerCode ?? null, expiresOn: scope.expiresOn },
+    campaign: scope.campaign,
+    segment: { id: scope.segmentId },
+    today: subject.runDate,
+  };
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/** Plain-text header value: control characters (CR, LF, tabs...) become spaces, runs collapse. */
+export function headerText(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    out += code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029 ? ' ' : ch;
+  }
+  return out.replace(/ {2,}/g, ' ').trim();
+}
+
+function checkFooter(footer: Footer): void {
+  if (
+    !/^https:\/\/\S+$/.test(footer.unsubscribeUrl) &&
+    // Plain http only for the local runtime on the loopback interface.
+    !/^http:\/\/(?:localhost|127\.0\.0\.1)[:/]\S*$/.test(footer.unsubscribeUrl)
+  ) {
+    throw new Error(
+      `footer: unsubscribeUrl must be an https URL, got ${JSON.stringify(footer.unsubscribeUrl)}`,
+    );
+  }
+  if (footer.postalAddress.trim() === '') throw new Error('footer: postalAddress is required');
+  if (footer.senderName.trim() === '') throw new Error('footer: senderName is required');
+}
+
+export function htmlFooter(footer: Footer): string {
+  checkFooter(footer);
+  const address = footer.postalAddress
+    .split(/\r?\n/)
+    .map((l) => escapeHtml(l.trim()))
+    .filter(Boolean)
+    .join('<br>');
+  return (
+    '<div class="retention-footer" style="margin-top:32px;font-size:12px;color:#666;display:block">' +
+    `<p>${escapeHtml(footer.senderName)}<br>${address}</p>` +
+    `<p><a href="${escapeHtml(footer.unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>` +
+    '</div>'
+  );
+}
+
+export function textFooter(footer: Footer): string {
+  checkFooter(footer);
+  return `\n\n-- \n${footer.senderName}\n${footer.postalAddress.trim()}\nUnsubscribe: ${footer.unsubscribeUrl}\n`;
+}
+
+/** Appends the footer to a rendered HTML body: before the last `</body>` when there is one. */
+export function appendHtmlFooter(html: string, footer: Footer): string {
+  const markup = htmlFooter(footer);
+  // A dangling comment would swallow the footer: close it and put the footer at the very end.
+  const open = html.lastIndexOf('<!--');
+  if (open >= 0 && html.indexOf('-->', open + 4) < 0) return `${html}-->${markup}`;
+  const close = html.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
+  return close >= 0 ? html.slice(0, close) + markup + html.slice(close) : html + markup;
+}

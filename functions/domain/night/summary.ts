@@ -1,0 +1,123 @@
+import type { RunPlan } from './plan.js';
+
+interface SegmentCounts {
+  segment: number;
+  done: boolean;
+  counts: Record<string, number>;
+  invocations: number;
+}
+
+export interface CampaignSegmentSummary {
+  campaignId: string;
+  segmentId: string;
+  chosen: number;
+  send: number;
+  holdout: number;
+  globalControl: number;
+  suppressed: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  ambiguous: number;
+}
+
+export interface RunSummary {
+  runDate: string;
+  customers: number;
+  unscorable: number;
+  models: RunPlan['models'];
+  modelProblem?: string | undefined;
+  population: RunPlan['population'];
+  stages: Record<string, number>;
+  signals: Record<string, number>;
+  outcomes: Record<string, number>;
+  campaigns: CampaignSegmentSummary[];
+  losers: Record<string, number>;
+  send: Record<string, number>;
+  work: { scoreInvocations: number; sendInvocations: number; segments: number; incompleteSegments: number };
+}
+
+function sumCounts(list: readonly SegmentCounts[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const s of list) for (const [k, v] of Object.entries(s.counts)) total[k] = (total[k] ?? 0) + v;
+  return total;
+}
+
+function byPrefix(counts: Record<string, number>, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+/** Turns the per-segment counters of both phases into the run report. */
+export function summarizeCounts(
+  plan: RunPlan,
+  score: readonly SegmentCounts[],
+  send: readonly SegmentCounts[],
+): RunSummary {
+  const s = sumCounts(score);
+  const d = sumCounts(send);
+  const campaigns = new Map<string, CampaignSegmentSummary>();
+  const entry = (campaignId: string, segmentId: string) => {
+    const key = `${campaignId}:${segmentId}`;
+    let c = campaigns.get(key);
+    if (!c) {
+      c = {
+        campaignId,
+        segmentId,
+        chosen: 0,
+        send: 0,
+        holdout: 0,
+        globalControl: 0,
+        suppressed: 0,
+        sent: 0,
+        skipped: 0,
+        failed: 0,
+        ambiguous: 0,
+      };
+      campaigns.set(key, c);
+    }
+    return c;
+  };
+  for (const [k, v] of Object.entries(byPrefix(s, 'campaign:'))) {
+    const [campaignId = '', segmentId = '', outcome = ''] = k.split(':');
+    const c = entry(campaignId, segmentId);
+    c.chosen += v;
+    if (outcome === 'send') c.send += v;
+    else if (outcome === 'holdout') c.holdout += v;
+    else if (outcome === 'global_control') c.globalControl += v;
+    else if (outcome === 'suppressed') c.suppressed += v;
+  }
+  for (const [k, v] of Object.entries(byPrefix(d, 'campaign:'))) {
+    const [campaignId = '', segmentId = '', outcome = ''] = k.split(':');
+    const c = entry(campaignId, segmentId);
+    if (outcome === 'sent') c.sent += v;
+    else if (outcome === 'skipped') c.skipped += v;
+    else if (outcome === 'failed' || outcome === 'invalid_address') c.failed += v;
+    else if (outcome === 'ambiguous') c.ambiguous += v;
+  }
+  return {
+    runDate: plan.runDate,
+    customers: s.customers ?? 0,
+    unscorable: s['scoring:unscorable'] ?? 0,
+    models: plan.models,
+    modelProblem: plan.modelProblem,
+    population: plan.population,
+    stages: byPrefix(s, 'stage:'),
+    signals: byPrefix(s, 'signal:'),
+    outcomes: byPrefix(s, 'outcome:'),
+    campaigns: [...campaigns.values()].sort((a, b) =>
+      a.campaignId === b.campaignId
+        ? a.segmentId.localeCompare(b.segmentId)
+        : a.campaignId.localeCompare(b.campaignId),
+    ),
+    losers: byPrefix(s, 'lost:'),
+    send: byPrefix(d, 'send:'),
+    work: {
+      scoreInvocations: score.reduce((n, x) => n + x.invocations, 0),
+      sendInvocations: send.reduce((n, x) => n + x.invocations, 0),
+      segments: score.length,
+      incompleteSegments: score.filter((x) => !x.done).length + send.filter((x) => !x.done).length,
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type LedgerEntry, ledgerKey, runShard } from '../adapters/ledgerStore.js';
+import type { Counts } from '../adapters/runStore.js';
+import { compileNight, type NightContext } from '../domain/night/context.js';
+import { addCount, countsOfNight } from '../domain/night/counts.js';
+import { decideCustomer, withSuppression } from '../domain/night/decideCustomer.js';
+import type { RunPlan } from '../domain/night/plan.js';
+import { type Deps, deps, logger } from './deps.js';
+import { SegmentInput, type SegmentOutput } from './segmentInput.js';
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * Scores and decides one parallel-scan segment, page by page. The resume point and the counts
+ * are saved after every page; when the Lambda is close to its timeout it returns done=false and
+ * the state machine invokes it again, continuing from the saved key.
+ */
+async function scoreSegment(event: unknown, context: Context): Promise<SegmentOutput> {
+  const input = SegmentInput.parse(event);
+  const d = deps();
+  const run = await d.runs.get<RunPlan>(input.runDate);
+  if (!run) throw new Error(`no run record for ${input.runDate}: Prepare must run first`);
+  let progress = await d.runs.getProgress(input.runDate, 'score', input.segment);
+  const result = (done: boolean): SegmentOutput => ({ ...input, done });
+  if (progress.done) return result(true);
+
+  const versions = await Promise.all(
+    run.plan.campaigns.map((c) => d.campaigns.version(c.campaignId, c.version)),
+  );
+  const night = compileNight(
+    run.plan,
+    versions.filter((v) => v !== undefined),
+  );
+  for (const problem of night.problems) logger.warn('campaign skipped', { problem });
+
+  const expectedInvocations = progress.invocations;
+  progress = { ...progress, invocations: progress.invocations + 1 };
+  await d.runs.saveProgress(input.runDate, progress, expectedInvocations);
+
+  for (;;) {
+    const page = await d.customers.scanPage({
+      segment: input.segment,
+      totalSegments: input.totalSegments,
+      limit: d.config.SCAN_PAGE_SIZE,
+      startKey: progress.lastKey,
+    });
+    const counts = { ...progress.counts };
+    await processPage(d, night, input, page.items, counts);
+    const before = progress.invocations;
+    progress = { ...progress, lastKey: page.lastKey, counts, done: page.lastKey === undefined };
+    await d.runs.saveProgress(input.runDate, progress, before);
+    if (progress.done) return result(true);
+    if (context.getRemainingTimeInMillis() < d.config.DEADLINE_RESERVE_MS) {
+      logger.info('returning before the timeout, will resume', { segment: input.segment });
+      return result(false);
+    }
+  }
+}
+
+async function processPage(
+  d: Deps,
+  night: NightContext,
+  input: SegmentInput,
+  customers: Awaited<ReturnType<Deps['customers']['scanPage']>>['items'],
+  counts: Counts,
+): Promise<void> {
+  const fresh = [];
+  for (const customer of customers) {
+    if (customer.night?.runDate === input.runDate) {
+      // Already done by an earlier attempt of this night: count what it decided, change nothing.
+      for (const key of countsOfNight(customer.night)) addCount(counts, key);
+      addCount(counts, 'work:alreadyDone');
+      continue;
+    }
+    fresh.push({ customer, decided: decideCustomer(night, customer) });
+  }
+  const contactable = fresh.filter((f) => f.decided.decision.outcome === 'send');
+  const suppressed = await d.suppression.suppressedAmong(
+    contactable.map((f) => ({ customerId: f.customer.customerId, email: f.customer.profile.email })),
+  );
+  const now = new Date();
+  for (const f of fresh) {
+    const reason = suppressed.get(f.customer.customerId);
+    const decided = reason ? withSuppression(night, f.decided, reason) : f.decided;
+    const decision = decided.decision;
+    const chosen = decision.chosen;
+    if (
+      chosen &&
+      (decision.outcome === 'send' || decision.outcome === 'holdout' || decision.outcome === 'global_control')
+    ) {
+      const entry: LedgerEntry = {
+        sendKey: ledgerKey(input.runDate, chosen.campaignId, f.customer.customerId),
+        runShard: runShard(input.runDate, input.segment),
+        runDate: input.runDate,
+        segment: input.segment,
+        campaignId: chosen.campaignId,
+        campaignVersion: chosen.campaignVersion,
+        segmentId: chosen.segmentId,
+        customerId: f.customer.customerId,
+        status:
+          decision.outcome === 'send'
+            ? 'queued'
+            : decision.outcome === 'holdout'
+              ? 'held_out'
+              : 'global_control',
+        createdAt: now.toISOString(),
+        expectedValue: decided.night.scores?.clv,
+        expiresAt: Math.floor(now.getTime() / 1000) + d.config.LEDGER_RETENTION_DAYS * DAY_SECONDS,
+      };
+      await d.ledger.create(entry);
+    }
+    // A holdout counts as contact for the campaign's own frequency cap, so the control group
+    // is exposed to the same rhythm as the treated group.
+    const contact =
+      decision.outcome === 'holdout' && chosen
+        ? { campaignId: chosen.campaignId, date: input.runDate }
+        : undefined;
+    const saved = await d.customers.saveNight(f.customer.customerId, decided.night, contact);
+    for (const key of countsOfNight(decided.night)) addCount(counts, key);
+    addCount(counts, saved ? 'work:scored' : 'work:raced');
+  }
+}
+
+export const handler = middy(scoreSegment).use(injectLambdaContext(logger));

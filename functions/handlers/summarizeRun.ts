@@ -1,0 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { isoDateSchema } from '../domain/night/dates.js';
+import type { RunPlan } from '../domain/night/plan.js';
+import { type RunSummary, summarizeCounts } from '../domain/night/summary.js';
+import { deps, logger } from './deps.js';
+
+const SummarizeInput = z.object({ runDate: isoDateSchema }).strict();
+
+async function summarize(event: unknown, _context: Context): Promise<RunSummary> {
+  const { runDate } = SummarizeInput.parse(event);
+  const d = deps();
+  const run = await d.runs.get<RunPlan>(runDate);
+  if (!run) throw new Error(`no run record for ${runDate}`);
+  const [score, send] = await Promise.all([
+    d.runs.listProgress(runDate, 'score'),
+    d.runs.listProgress(runDate, 'send'),
+  ]);
+  const summary = summarizeCounts(run.plan, score, send);
+  await d.runs.setStatus(runDate, 'done', summary);
+  logger.info('run summary', { runDate, customers: summary.customers, outcomes: summary.outcomes });
+  return summary;
+}
+
+export const handler = middy(summarize).use(injectLambdaContext(logger));

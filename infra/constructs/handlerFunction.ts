@@ -1,0 +1,64 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where a handler module lives, relative to the project root: what CDK bundles and the local runner imports. */
+export function handlerEntry(name: string): string {
+  return join(PROJECT_ROOT, 'functions', 'handlers', `${name}.ts`);
+}
+
+export interface HandlerFunctionProps {
+  /** File name under functions/handlers/, without extension. */
+  handlerName: string;
+  description: string;
+  timeout: Duration;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Every Lambda of the app: Node 24 on arm64, ESM bundle built by local esbuild (no Docker),
+ * JSON logs with a bounded retention. Records its handler name in metadata so the local
+ * runner can bind state machine tasks to the same module.
+ */
+export class HandlerFunction extends NodejsFunction {
+  readonly handlerName: string;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
+    super(scope, id, {
+      entry: handlerEntry(props.handlerName),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      description: props.description,
+      timeout: props.timeout,
+      memorySize: props.memorySize ?? 1024,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'retention-pipeline',
+        ...props.environment,
+      },
+      logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+        // ESM bundles need a require shim for CommonJS dependencies.
+        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+      },
+    });
+    this.handlerName = props.handlerName;
+    this.node.addMetadata('retention:handler', props.handlerName);
+  }
+}

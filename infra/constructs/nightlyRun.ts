@@ -1,0 +1,227 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  DistributedMap,
+  Fail,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { HandlerFunction } from './handlerFunction.js';
+
+export interface NightlyRunProps {
+  environment: Record<string, string>;
+  tables: Record<'customers' | 'orders' | 'config' | 'ledger' | 'suppression', ITable>;
+  /** Parallel scan segments scored at once; each Map item is one segment. */
+  maxConcurrency: number;
+  sesIdentityArns: string[];
+  configurationSetName: string;
+}
+
+/** Lambda errors worth retrying: the service's own hiccups and our transient failures. */
+const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'States.Timeout',
+  'TransientError',
+];
+
+/**
+ * The nightly run: Prepare → Score (Map over scan segments, each iteration pages through its
+ * segment and loops until done) → Send (Map over the same segments) → Summarize.
+ * JSONPath only, no variables, no ItemReader: the local interpreter runs this exact definition.
+ */
+export class NightlyRun extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly functions: Record<'prepareRun' | 'scoreSegment' | 'sendSegment' | 'summarizeRun', HandlerFunction>;
+
+  constructor(scope: Construct, id: string, props: NightlyRunProps) {
+    super(scope, id);
+    const fn = (name: string, description: string, timeout: Duration, memorySize = 1024) =>
+      new HandlerFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Function`, {
+        handlerName: name,
+        description,
+        timeout,
+        memorySize,
+        environment: props.environment,
+      });
+    const prepareRun = fn(
+      'prepareRun',
+      'Nightly run: load campaigns, fit scoring models, plan segments',
+      Duration.minutes(10),
+      3008,
+    );
+    const scoreSegment = fn(
+      'scoreSegment',
+      'Nightly run: score and decide one scan segment',
+      Duration.minutes(15),
+      2048,
+    );
+    const sendSegment = fn(
+      'sendSegment',
+      'Nightly run: send the decided emails of one segment',
+      Duration.minutes(15),
+    );
+    const summarizeRun = fn(
+      'summarizeRun',
+      'Nightly run: counts, metrics and the run report',
+      Duration.minutes(5),
+    );
+    this.functions = { prepareRun, scoreSegment, sendSegment, summarizeRun };
+
+    const { customers, orders, config, ledger, suppression } = props.tables;
+    // Least privilege: each function gets exactly the tables and actions it uses.
+    customers.grantReadData(prepareRun);
+    config.grantReadWriteData(prepareRun);
+    customers.grantReadWriteData(scoreSegment);
+    config.grantReadWriteData(scoreSegment);
+    ledger.grantReadWriteData(scoreSegment);
+    suppression.grantReadData(scoreSegment);
+    customers.grantReadWriteData(sendSegment);
+    config.grantReadWriteData(sendSegment);
+    ledger.grantReadWriteData(sendSegment);
+    suppression.grantReadData(sendSegment);
+    config.grantReadWriteData(summarizeRun);
+    void orders;
+    sendSegment.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          ...props.sesIdentityArns,
+          `arn:aws:ses:*:*:configuration-set/${props.configurationSetName}`,
+        ],
+      }),
+    );
+    sendSegment.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+
+    const failed = new Fail(this, 'RunFailed', {
+      comment: 'The run stopped; the cause is in the error. Re-running the same date resumes safely.',
+      errorPath: '$.failure.Error',
+      causePath: '$.failure.Cause',
+    });
+
+    const task = (
+      stateName: string,
+      lambda: HandlerFunction,
+      payload: TaskInput,
+      timeout: Duration,
+      resultPath?: string,
+    ) => {
+      const t = new LambdaInvoke(this, stateName, {
+        stateName,
+        lambdaFunction: lambda,
+        payload,
+        payloadResponseOnly: true,
+        ...(resultPath ? { resultPath } : {}),
+        retryOnServiceExceptions: false,
+        taskTimeout: Timeout.duration(timeout),
+      });
+      t.addRetry({
+        errors: TRANSIENT_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 4,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: JitterType.FULL,
+      });
+      return t;
+    };
+
+    const prepare = task(
+      'Prepare',
+      prepareRun,
+      TaskInput.fromObject({ runDate: JsonPath.stringAt('$.runDate') }),
+      Duration.minutes(10),
+      '$.run',
+    );
+    prepare.addCatch(failed, { resultPath: '$.failure' });
+
+    const segmentPayload = TaskInput.fromObject({
+      runDate: JsonPath.stringAt('$.runDate'),
+      segment: JsonPath.numberAt('$.segment'),
+      totalSegments: JsonPath.numberAt('$.totalSegments'),
+    });
+    const scoreTask = task('ScoreSegment', scoreSegment, segmentPayload, Duration.minutes(15));
+    const scoreLoop = new Choice(this, 'SegmentScored?')
+      .when(Condition.booleanEquals('$.done', true), new Succeed(this, 'SegmentScoreDone'))
+      .otherwise(scoreTask);
+    const scoreMap = new DistributedMap(this, 'ScoreSegments', {
+      itemsPath: '$.run.segments',
+      maxConcurrency: props.maxConcurrency,
+      mapExecutionType: StateMachineType.STANDARD,
+      resultPath: JsonPath.DISCARD,
+      label: 'ScoreSegments',
+    });
+    scoreMap.itemProcessor(scoreTask.next(scoreLoop));
+    scoreMap.addCatch(failed, { resultPath: '$.failure' });
+
+    const sendTask = task('SendSegment', sendSegment, segmentPayload, Duration.minutes(15));
+    const sendLoop = new Choice(this, 'SegmentSent?')
+      .when(Condition.booleanEquals('$.done', true), new Succeed(this, 'SegmentSendDone'))
+      .otherwise(sendTask);
+    const sendMap = new DistributedMap(this, 'SendSegments', {
+      itemsPath: '$.run.segments',
+      maxConcurrency: props.maxConcurrency,
+      mapExecutionType: StateMachineType.STANDARD,
+      resultPath: JsonPath.DISCARD,
+      label: 'SendSegments',
+    });
+    sendMap.itemProcessor(sendTask.next(sendLoop));
+    sendMap.addCatch(failed, { resultPath: '$.failure' });
+
+    const summarize = task(
+      'Summarize',
+      summarizeRun,
+      TaskInput.fromObject({ runDate: JsonPath.stringAt('$.run.runDate') }),
+      Duration.minutes(5),
+    );
+    summarize.addCatch(failed, { resultPath: '$.failure' });
+
+    const definition = prepare.next(scoreMap).next(sendMap).next(summarize);
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromChainable(definition),
+      stateMachineType: StateMachineType.STANDARD,
+      timeout: Duration.hours(8),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS }),
+        level: LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+
+    new Alarm(this, 'RunFailedAlarm', {
+      alarmDescription: 'A nightly retention run failed, timed out or was aborted',
+      metric: this.stateMachine.metricFailed({ period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    new Alarm(this, 'RunTimedOutAlarm', {
+      alarmDescription: 'A nightly retention run hit the state machine timeout',
+      metric: this.stateMachine.metricTimedOut({ period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

@@ -1,0 +1,180 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const FIX = join(ROOT, 'test/fixtures/cdnow');
+const dir = mkdtempSync(join(tmpdir(), 'retention-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'model', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Calibration transactions (<= 1997-09-30) of CDNOW_sample.txt as customer_id,date,amount. */
+function calibrationCsv(): string {
+  const rows = readFileSync(join(FIX, 'CDNOW_sample.txt'), 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => l.trim().split(/\s+/))
+    .map(([, id, d, , amt]) => [id, `${d?.slice(0, 4)}-${d?.slice(4, 6)}-${d?.slice(6, 8)}`, amt])
+    .filter((r) => (r[1] as string) <= '1997-09-30');
+  const file = join(dir, 'calibration.csv');
+  writeFileSync(file, `customer_id,date,amount\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+  return file;
+}
+
+describe('retention model', () => {
+  it('fit --json on CDNOW reproduces the published parameters (csv and cdnow formats)', () => {
+    const csv = cli(
+      'fit',
+      '--transactions',
+      calibrationCsv(),
+      '--observation-end',
+      '1997-09-30',
+      '--time-unit',
+      'week',
+      '--json',
+    );
+    expect(csv.stderr).toBe('');
+    expect(csv.code).toBe(0);
+    const p = JSON.parse(csv.stdout);
+    expect(Object.keys(p)).toEqual(['customers', 'bgnbd', 'gammaGamma']);
+    expect(p.customers).toBe(2357);
+    expect(p.bgnbd.r).toBeCloseTo(0.243, 3);
+    expect(p.bgnbd.alpha).toBeCloseTo(4.414, 2);
+    expect(p.bgnbd.a).toBeCloseTo(0.793, 3);
+    expect(p.bgnbd.b).toBeCloseTo(2.426, 2);
+    expect(p.bgnbd.logLikelihood).toBeCloseTo(-9582.4, 0);
+    expect(p.gammaGamma.p).toBeCloseTo(6.25, 1);
+    expect(p.gammaGamma.q).toBeCloseTo(3.74, 1);
+    expect(p.gammaGamma.v).toBeCloseTo(15.44, 0);
+    const raw = cli(
+      'fit',
+      '--transactions',
+      join(FIX, 'CDNOW_sample.txt'),
+      '--format',
+      'cdnow',
+      '--drop-after-end',
+      '--observation-end',
+      '1997-09-30',
+      '--time-unit',
+      'week',
+      '--json',
+    );
+    expect(raw.code).toBe(0);
+    expect(JSON.parse(raw.stdout)).toEqual(p);
+  });
+
+  it('score --summary with --params writes one row per customer matching lifetimes', () => {
+    const params = join(dir, 'params.json');
+    writeFileSync(
+      params,
+      JSON.stringify({
+        customers: 2357,
+        bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
+        gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
+      }),
+    );
+    const out = join(dir, 'scores.csv');
+    const r = cli(
+      'score',
+      '--summary',
+      join(FIX, 'cdnow_customers_summary_with_transactions.csv'),
+      '--time-unit',
+      'week',
+      '--horizon',
+      '39',
+      '--params',
+      params,
+      '--out',
+      out,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(
+      'customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_avg_value,clv',
+    );
+    expect(lines).toHaveLength(2358);
+    const ref = readFileSync(join(FIX, 'cdnow_lifetimes_reference_scores.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    ref.forEach((line, i) => {
+      const a = line.split(',').map(Number);
+      const b = (lines[i + 1] as string).split(',').map(Number);
+      expect(b[0]).toBe(a[0]);
+      for (const [j, k] of [
+        [5, 5],
+        [6, 6],
+        [7, 7],
+        [8, 8],
+      ] as const) {
+        expect(Math.abs((b[j] as number) - (a[k] as number)) / (a[k] as number)).toBeLessThan(1e-6);
+      }
+    });
+  });
+
+  it('score --transactions fits first when no --params is given', () => {
+    const out = join(dir, 'scores2.csv');
+    const r = cli(
+      'score',
+      '--transactions',
+      calibrationCsv(),
+      '--observation-end',
+      '1997-09-30',
+      '--time-unit',
+      'week',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2358);
+  });
+
+  it.each([
+    ['customer_id,date,amount\na,2024-01-01,10\nb,2024-13-01,5\n', ':3: unparsable date'],
+    ['customer_id,date,amount\na,2024-01-01,10\nb,2024-01-02,abc\n', ':3: amount is not a number'],
+    ['customer_id,date,amount\na,2024-01-01,10\nb,2024-01-02,-5\n', ':3: amount is negative'],
+    [
+      'customer_id,date,amount\na,2024-01-01,10\na,2024-01-02,1\nb,2024-03-02,5\n',
+      ':4: date is after the observation end',
+    ],
+    ['customer_id,day,amount\na,2024-01-01,10\n', ':1: missing column date'],
+  ])('bad transactions → exit 1, FILE:LINE message, no output file (%#)', (content, message) => {
+    const file = join(dir, `bad-${Math.random().toString(36).slice(2)}.csv`);
+    writeFileSync(file, content);
+    const out = join(dir, `never-${Math.random().toString(36).slice(2)}.csv`);
+    const r = cli(
+      'score',
+      '--transactions',
+      file,
+      '--observation-end',
+      '2024-01-31',
+      '--time-unit',
+      'day',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}${message}`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('bad summary lines → exit 1 with the line number and no output', () => {
+    const file = join(dir, 'bad-summary.csv');
+    writeFileSync(file, 'customer_id,frequency,recency,T,monetary_value\n1,2,3,4,5\n2,1,9,4,5\n');
+    const out = join(dir, 'never.csv');
+    const r = cli('score', '--summary', file, '--time-unit', 'week', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:3: recency must be within [0, T]`);
+    expect(existsSync(out)).toBe(false);
+  });
+});

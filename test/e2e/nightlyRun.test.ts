@@ -1,0 +1,88 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleCampaignFiles, pushCampaignFiles } from '../../cli/local/campaigns.js';
+import { writeOutbox } from '../../cli/local/outbox.js';
+import { runNight } from '../../cli/local/runNight.js';
+import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
+import { seedPopulation } from '../../cli/seed/load.js';
+import { documentClient } from '../../functions/adapters/clients.js';
+import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
+
+const RUN_DATE = '2026-11-20';
+
+async function ledger(session: LocalSession): Promise<LedgerEntry[]> {
+  const out = await documentClient().send(new ScanCommand({ TableName: session.tables.ledger }));
+  return (out.Items ?? []) as LedgerEntry[];
+}
+
+describe('a night through the real state machine and handlers', () => {
+  let session: LocalSession;
+  let home: string;
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'retention-e2e-'));
+    session = await openLocalSession({ home, persist: false });
+    await seedPopulation(documentClient(), session.tables, {
+      customers: 600,
+      seed: 7,
+      asOf: RUN_DATE,
+      orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
+    });
+    const pushed = await pushCampaignFiles(
+      session.campaigns,
+      await exampleCampaignFiles(process.cwd()),
+      'test',
+    );
+    expect(pushed.every((p) => p.ok)).toBe(true);
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('scores everyone, sends the decided emails with unsubscribe headers, and a re-run sends nothing new', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const first = await runNight({ runDate: RUN_DATE });
+    const summary = first.summary;
+    expect(summary.customers).toBe(600);
+    expect(summary.models).not.toBeNull();
+    expect(Object.values(summary.stages).reduce((a, b) => a + b, 0)).toBe(600);
+    expect(first.work.stepFunctions.stateTransitions).toBeGreaterThan(8);
+
+    const entries = await ledger(session);
+    const sent = entries.filter((e) => e.status === 'sent');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBe(summary.send.sent ?? 0);
+    // Exactly one ledger entry per customer and night: at most one email each.
+    const perCustomer = new Map<string, number>();
+    for (const e of entries) perCustomer.set(e.customerId, (perCustomer.get(e.customerId) ?? 0) + 1);
+    expect(Math.max(...perCustomer.values())).toBe(1);
+
+    const outbox = join(home, 'outbox', RUN_DATE);
+    const files = await writeOutbox(session.services.sesEndpoint, outbox, since);
+    expect(files.length).toBe(sent.length);
+    const mail = await simpleParser(readFileSync(files[0]!));
+    const header = (key: string) =>
+      mail.headerLines.find((h) => h.key === key)?.line.replace(/\r?\n\s+/g, ' ');
+    expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(header('list-unsubscribe')).toMatch(
+      /^List-Unsubscribe: <http:\/\/127\.0\.0\.1:\d+\/u\?token=[\w.-]+>$/,
+    );
+    expect(mail.text).toContain('Example Street');
+    expect(mail.html || '').toContain('Unsubscribe');
+    const recipients = new Set(sent.map((e) => e.customerId));
+    expect(recipients.size).toBe(sent.length);
+
+    const second = await runNight({ runDate: RUN_DATE });
+    expect(second.summary.send.sent ?? 0).toBe(sent.length);
+    expect(second.work.ses.calls.SendEmailCommand ?? 0).toBe(0);
+    const after = await writeOutbox(session.services.sesEndpoint, outbox, since);
+    expect(after).toHaveLength(0);
+    expect(readdirSync(outbox)).toHaveLength(sent.length);
+  });
+});

@@ -1,0 +1,130 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RetentionStack } from '../../infra/retentionStack.js';
+
+let template: Template;
+let definition: Record<string, unknown>;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new RetentionStack(app, 'Test', {
+    env: { account: '111111111111', region: 'eu-west-1' },
+    senderDomain: 'shop.example.com',
+    senderEmail: 'offers@shop.example.com',
+    senderName: 'Shop',
+    postalAddress: 'Shop Ltd, 1 Example Street, Springfield',
+    unsubscribeBaseUrl: 'https://u.shop.example.com/u',
+    maxSendRate: 14,
+    totalSegments: 16,
+  });
+  template = Template.fromStack(stack);
+  const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as {
+    Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+  };
+  const text = sm.Properties.DefinitionString['Fn::Join'][1]
+    .map((p) => (typeof p === 'string' ? p : 'arn:aws:lambda:eu-west-1:111111111111:function:x'))
+    .join('');
+  definition = JSON.parse(text) as Record<string, unknown>;
+});
+
+type State = Record<string, unknown>;
+function allStates(machine: Record<string, unknown>): [string, State][] {
+  const out: [string, State][] = [];
+  for (const [name, state] of Object.entries(machine.States as Record<string, State>)) {
+    out.push([name, state]);
+    const processor = state.ItemProcessor as Record<string, unknown> | undefined;
+    if (processor) out.push(...allStates(processor));
+  }
+  return out;
+}
+
+describe('RetentionStack', () => {
+  it('keeps data in five on-demand tables with point-in-time recovery, encryption and TTL where items expire', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table')) as {
+      Properties: Record<string, unknown>;
+      DeletionPolicy: string;
+    }[];
+    for (const t of tables) {
+      expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(t.DeletionPolicy).toBe('Retain');
+    }
+    const withTtl = tables.filter(
+      (t) => (t.Properties.TimeToLiveSpecification as { Enabled?: boolean } | undefined)?.Enabled,
+    );
+    expect(withTtl).toHaveLength(3);
+  });
+
+  it('defines the nightly run as Prepare → distributed Map over segments → Send map → Summarize, in JSONPath', () => {
+    expect(definition.StartAt).toBe('Prepare');
+    expect(JSON.stringify(definition)).not.toContain('JSONata');
+    const states = Object.fromEntries(allStates(definition));
+    expect((states.Prepare as State).Next).toBe('ScoreSegments');
+    expect((states.ScoreSegments as State).Next).toBe('SendSegments');
+    expect((states.SendSegments as State).Next).toBe('Summarize');
+    for (const map of ['ScoreSegments', 'SendSegments']) {
+      const s = states[map] as State;
+      expect(s.Type).toBe('Map');
+      expect(s.ItemsPath).toBe('$.run.segments');
+      expect((s.ItemProcessor as { ProcessorConfig: { Mode: string } }).ProcessorConfig.Mode).toBe(
+        'DISTRIBUTED',
+      );
+      expect(s.MaxConcurrency).toBe(16);
+      expect(s.Catch).toBeDefined();
+    }
+  });
+
+  it('gives every task a timeout, retries with backoff and a catch into the failure state', () => {
+    const tasks = allStates(definition).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([n]) => n).sort()).toEqual(['Prepare', 'ScoreSegment', 'SendSegment', 'Summarize']);
+    for (const [name, s] of tasks) {
+      expect(s.TimeoutSeconds, name).toBeGreaterThan(0);
+      const retry = (s.Retry as { ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }[])[0]!;
+      expect(retry.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+      expect(retry.BackoffRate).toBe(2);
+      expect(retry.MaxAttempts).toBeGreaterThan(1);
+    }
+    for (const name of ['Prepare', 'Summarize']) {
+      const s = Object.fromEntries(tasks)[name] as State;
+      expect((s.Catch as { Next: string }[])[0]!.Next).toBe('RunFailed');
+    }
+  });
+
+  it('runs Node 24 Lambdas whose timeouts exceed the task timeouts they serve', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    for (const f of Object.values(fns) as { Properties: { Runtime: string; Timeout: number } }[]) {
+      expect(f.Properties.Runtime).toBe('nodejs24.x');
+    }
+  });
+
+  it('grants SES sending only to the send function, on the identity and configuration set', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] }; Roles: unknown[] };
+    }[];
+    const withSend = policies.filter((p) =>
+      p.Properties.PolicyDocument.Statement.some((s) => [s.Action].flat().includes('ses:SendEmail')),
+    );
+    expect(withSend).toHaveLength(1);
+    expect(JSON.stringify(withSend[0])).toContain('SendSegmentFunction');
+    expect(JSON.stringify(withSend[0])).not.toContain('"ses:*"');
+  });
+
+  it('starts the run nightly through a starter with a deterministic execution name, and alarms on failure', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      Target: Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 5 }) }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut' });
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    });
+    template.resourceCountIs('AWS::SES::ConfigurationSetEventDestination', 1);
+  });
+});
