@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 
@@ -12,6 +13,7 @@ program
 // Command groups register themselves here, one line each.
 // (registrations)
 registerLocalCommands(program);
+registerImportCommands(program);
 registerModelCommands(program);
 registerCampaignCommands(program);
 

@@ -14,6 +14,7 @@ import {
   needsSameDayLookup,
   type OrderFact,
 } from '../domain/ingest/aggregates.js';
+import type { IngestPort } from '../domain/ingest/importService.js';
 import type { CustomerNight } from '../domain/night/types.js';
 import type { CustomerProfile, IsoDate, PurchaseAggregates } from '../domain/types.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
@@ -47,7 +48,7 @@ export type ApplyOrderOutcome = 'applied' | 'duplicate' | 'conflict';
 
 const RECENT_ORDER_IDS = 50;
 
-export class CustomerStore {
+export class CustomerStore implements IngestPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
@@ -185,6 +186,36 @@ export class CustomerStore {
     return 'applied';
   }
 
+  async existingCustomerIds(ids: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.batchGet(ids)).keys());
+  }
+
+  /** Stored orders among the keys, keyed `customerId/orderId` (the import's conflict check). */
+  async existingOrders(
+    keys: readonly { customerId: string; orderId: string }[],
+  ): Promise<Map<string, { date: string; amount: number; currency: string }>> {
+    const found = new Map<string, { date: string; amount: number; currency: string }>();
+    const unique = [...new Map(keys.map((k) => [`${k.customerId}/${k.orderId}`, k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let batch: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((k) => ({ customerId: k.customerId, orderId: k.orderId }));
+      while (batch && batch.length > 0) {
+        const out = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tables.orders]: { Keys: batch, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tables.orders] ?? []) {
+          const o = item as OrderRecord;
+          found.set(`${o.customerId}/${o.orderId}`, { date: o.date, amount: o.amount, currency: o.currency });
+        }
+        batch = out.UnprocessedKeys?.[this.tables.orders]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
   async getOrder(customerId: string, orderId: string): Promise<OrderRecord | undefined> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tables.orders, Key: { customerId, orderId }, ConsistentRead: true }),
@@ -199,12 +230,11 @@ export class CustomerStore {
         new QueryCommand({
           TableName: this.tables.orders,
           KeyConditionExpression: 'customerId = :c',
-          FilterExpression: '#d = :d AND orderId <> :o AND aggregated = :t',
+          FilterExpression: '#d = :d AND aggregated = :t',
           ExpressionAttributeNames: { '#d': 'date' },
           ExpressionAttributeValues: {
             ':c': order.customerId,
             ':d': order.date,
-            ':o': order.orderId,
             ':t': true,
           },
           ProjectionExpression: 'orderId',
@@ -212,7 +242,8 @@ export class CustomerStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      if ((out.Items ?? []).length > 0) return true;
+      // Key attributes cannot be filtered server-side, so the order itself is excluded here.
+      if ((out.Items ?? []).some((item) => item.orderId !== order.orderId)) return true;
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return false;
