@@ -1,3 +1,4 @@
+import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerImportCommands } from './commands/importData.js';

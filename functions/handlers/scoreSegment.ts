@@ -11,6 +11,7 @@ import { type Deps, deps, logger } from './deps.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
 
 const DAY_SECONDS = 86_400;
+const WRITE_CONCURRENCY = 16;
 
 /**
  * Scores and decides one parallel-scan segment, page by page. The resume point and the counts
@@ -81,7 +82,7 @@ async function processPage(
     contactable.map((f) => ({ customerId: f.customer.customerId, email: f.customer.profile.email })),
   );
   const now = new Date();
-  for (const f of fresh) {
+  const writeOne = async (f: (typeof fresh)[number]) => {
     const reason = suppressed.get(f.customer.customerId);
     const decided = reason ? withSuppression(night, f.decided, reason) : f.decided;
     const decision = decided.decision;
@@ -120,6 +121,11 @@ async function processPage(
     const saved = await d.customers.saveNight(f.customer.customerId, decided.night, contact);
     for (const key of countsOfNight(decided.night)) addCount(counts, key);
     addCount(counts, saved ? 'work:scored' : 'work:raced');
+  };
+  // Each customer's two writes stay in order (ledger first, then the night); customers are
+  // independent, so a page's writes go out WRITE_CONCURRENCY at a time.
+  for (let i = 0; i < fresh.length; i += WRITE_CONCURRENCY) {
+    await Promise.all(fresh.slice(i, i + WRITE_CONCURRENCY).map(writeOne));
   }
 }
 
