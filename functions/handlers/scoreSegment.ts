@@ -1,11 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { CustomerRecord } from '../adapters/customerStore.js';
 import { type LedgerEntry, ledgerKey, runShard } from '../adapters/ledgerStore.js';
 import type { Counts } from '../adapters/runStore.js';
 import { compileNight, type NightContext } from '../domain/night/context.js';
 import { addCount, countsOfNight } from '../domain/night/counts.js';
-import { decideCustomer, withSuppression } from '../domain/night/decideCustomer.js';
+import { type DecidedCustomer, decideCustomer, withSuppression } from '../domain/night/decideCustomer.js';
 import type { RunPlan } from '../domain/night/plan.js';
 import { type Deps, deps, logger } from './deps.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
@@ -67,7 +68,7 @@ async function processPage(
   customers: Awaited<ReturnType<Deps['customers']['scanPage']>>['items'],
   counts: Counts,
 ): Promise<void> {
-  const fresh = [];
+  const fresh: { customer: CustomerRecord; decided: DecidedCustomer }[] = [];
   for (const customer of customers) {
     if (customer.night?.runDate === input.runDate) {
       // Already done by an earlier attempt of this night: count what it decided, change nothing.
