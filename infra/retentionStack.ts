@@ -8,6 +8,8 @@ import {
   SuppressionReasons,
 } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
+import { CampaignUpload } from './constructs/campaignUpload.js';
+import { DataImport } from './constructs/dataImport.js';
 import { DataTables } from './constructs/dataTables.js';
 import { NightlyRun } from './constructs/nightlyRun.js';
 import { NightlySchedule } from './constructs/nightlySchedule.js';
@@ -88,6 +90,21 @@ export class RetentionStack extends Stack {
     unsubscribeKeys.grantRead(this.nightly.functions.sendSegment);
 
     new NightlySchedule(this, 'Schedule', { stateMachine: this.nightly.stateMachine });
+
+    new CampaignUpload(this, 'CampaignUpload', {
+      configTable: this.data.tables.config,
+      environment,
+      removalPolicy: props.removalPolicy,
+    });
+
+
+    const imports = new DataImport(this, 'DataImport', {
+      environment,
+      customers: this.data.tables.customers,
+      orders: this.data.tables.orders,
+      removalPolicy: props.removalPolicy,
+    });
+    new CfnOutput(this, 'ImportBucket', { value: imports.bucket.bucketName });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.nightly.stateMachine.stateMachineArn });
   }

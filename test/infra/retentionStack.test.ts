@@ -93,10 +93,13 @@ describe('RetentionStack', () => {
     }
   });
 
-  it('runs Node 24 Lambdas whose timeouts exceed the task timeouts they serve', () => {
+  it('runs every project Lambda on Node 24', () => {
     const fns = template.findResources('AWS::Lambda::Function');
-    for (const f of Object.values(fns) as { Properties: { Runtime: string; Timeout: number } }[]) {
-      expect(f.Properties.Runtime).toBe('nodejs24.x');
+    // CDK's own bucket-notification helper (a Python custom resource) is not ours.
+    const ours = Object.entries(fns).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    expect(ours.length).toBeGreaterThanOrEqual(6);
+    for (const [id, f] of ours as [string, { Properties: { Runtime: string } }][]) {
+      expect(f.Properties.Runtime, id).toBe('nodejs24.x');
     }
   });
 
@@ -126,5 +129,40 @@ describe('RetentionStack', () => {
       SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
     });
     template.resourceCountIs('AWS::SES::ConfigurationSetEventDestination', 1);
+  });
+
+  it('imports customer and order files dropped in a private, encrypted bucket', () => {
+    const importer = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('DataImportImportUpload'),
+    );
+    expect(importer).toBeDefined();
+    const notifications = Object.values(template.findResources('Custom::S3BucketNotifications')) as {
+      Properties: {
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: {
+            Filter: { Key: { FilterRules: { Name: string; Value: string }[] } };
+          }[];
+        };
+      };
+    }[];
+    const rules = notifications.flatMap((n) =>
+      n.Properties.NotificationConfiguration.LambdaFunctionConfigurations.map((c) =>
+        Object.fromEntries(c.Filter.Key.FilterRules.map((r) => [r.Name.toLowerCase(), r.Value])),
+      ),
+    );
+    expect(rules).toContainEqual({ prefix: 'imports/orders/', suffix: '.csv' });
+    expect(rules).toContainEqual({ prefix: 'imports/customers/', suffix: '.jsonl' });
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    for (const b of buckets) {
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(b.Properties.BucketEncryption).toBeDefined();
+    }
   });
 });

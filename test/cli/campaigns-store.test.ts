@@ -1,0 +1,253 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  diffCampaignFile,
+  formatCampaignList,
+  formatDiff,
+  listCampaigns,
+  pushCampaigns,
+  setCampaignPaused,
+  showCampaign,
+} from '../../cli/commands/campaigns.js';
+import { exampleCampaignFiles } from '../../cli/local/campaigns.js';
+import { previewCampaign } from '../../cli/local/preview.js';
+import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
+
+const NOW = new Date('2026-03-02T09:00:00Z');
+const TODAY = '2026-03-02';
+const INVALID = `id: bad
+name: Bad
+owner: o
+status: active
+schedule: { start: 2025-01-01 }
+priority: 1
+holdoutPercent: 80
+frequencyCapDays: 7
+segments:
+  - id: s
+    audience: { clv12m: { gt: 1 } }
+    offer: { subject: Hi, html: h, text: t }
+`;
+
+describe('campaigns push / list / show / pause / resume / diff on the embedded database', () => {
+  let session: LocalSession;
+  let dir: string;
+  let examples: string[];
+  const atRisk = () => readFileSync('examples/campaigns/at-risk-save.yaml', 'utf8');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'retention-campaigns-'));
+    session = await openLocalSession({ home: join(dir, 'home'), persist: false });
+    examples = await exampleCampaignFiles(process.cwd());
+    writeFileSync(join(dir, 'bad.yaml'), INVALID);
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('push stores nothing when any file is invalid, and reports every error as file:line:column', async () => {
+    const bad = join(dir, 'bad.yaml');
+    const result = await pushCampaigns(session.campaigns, ['examples/campaigns/welcome.yaml', bad], {
+      now: NOW,
+      createdBy: 'test',
+    });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        `${bad}:7:17: holdoutPercent: expected a holdout percentage from 0 to 50, found 80`,
+        `${bad}:11:17: segments[0].audience: unknown field "clv12m" — did you mean "clv"?`,
+      ],
+    });
+    const missing = await pushCampaigns(session.campaigns, [join(dir, 'nope.yaml')], {
+      now: NOW,
+      createdBy: 't',
+    });
+    expect(missing).toEqual({
+      ok: false,
+      errors: [`${join(dir, 'nope.yaml')}:1:1: cannot read the campaign file: file not found`],
+    });
+    const twice = join(dir, 'welcome-copy.yaml');
+    writeFileSync(twice, readFileSync('examples/campaigns/welcome.yaml', 'utf8'));
+    const dup = await pushCampaigns(session.campaigns, ['examples/campaigns/welcome.yaml', twice], {
+      now: NOW,
+      createdBy: 't',
+    });
+    expect(dup).toEqual({
+      ok: false,
+      errors: [`${twice}:1:1: campaign "welcome" is also defined in examples/campaigns/welcome.yaml`],
+    });
+    expect(await listCampaigns(session.campaigns)).toEqual([]);
+  });
+
+  it('push stores version 1 of each example, active; list shows them', async () => {
+    const result = await pushCampaigns(session.campaigns, examples, { now: NOW, createdBy: 'test' });
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.pushed.map((p) => [p.campaignId, p.version, p.changed, p.changes])).toContainEqual([
+      'at-risk-save',
+      1,
+      true,
+      null,
+    ]);
+    const rows = await listCampaigns(session.campaigns);
+    expect(rows.map((r) => r.campaignId)).toEqual([
+      'at-risk-save',
+      'birthday',
+      'cant-lose-them',
+      'second-order-nudge',
+      'vip-thank-you',
+      'welcome',
+      'win-back',
+    ]);
+    for (const r of rows) expect(r).toMatchObject({ activeVersion: 1, latestVersion: 1, paused: false });
+    const text = formatCampaignList(rows);
+    expect(text.split('\n')[0]).toMatch(/^ID\s+NAME\s+ACTIVE\s+LATEST\s+PAUSED\s+UPDATED$/);
+    expect(text).toMatch(/^at-risk-save\s+At-risk save offer\s+1\s+1\s+no\s+2026-03-02 09:00:00$/m);
+    // The same files again: nothing new.
+    const again = await pushCampaigns(session.campaigns, examples, { now: NOW, createdBy: 'test' });
+    expect(again.ok && again.pushed.every((p) => !p.changed && p.version === 1)).toBe(true);
+  });
+
+  it('diff shows what a push would change against the active version; push then stores version 2', async () => {
+    const edited = join(dir, 'at-risk-save.yaml');
+    writeFileSync(
+      edited,
+      atRisk().replace('priority: 80', 'priority: 82').replace('holdoutPercent: 10', 'holdoutPercent: 20'),
+    );
+    const diff = await diffCampaignFile(session.campaigns, edited, TODAY);
+    if (!diff.ok) throw new Error(diff.errors.join('\n'));
+    expect(diff.base).toEqual({ version: 1, paused: false });
+    expect(diff.changes.map((c) => c.description)).toEqual(['priority: 80 → 82', 'holdoutPercent: 10 → 20']);
+    expect(formatDiff(diff)).toBe(
+      `at-risk-save: active version 1 → ${edited}\n  ~ priority: 80 → 82\n  ~ holdoutPercent: 10 → 20\n2 changes\n`,
+    );
+    const same = await diffCampaignFile(session.campaigns, 'examples/campaigns/welcome.yaml', TODAY);
+    expect(same.ok && formatDiff(same)).toBe(
+      'welcome: active version 1 → examples/campaigns/welcome.yaml\n  no changes\n',
+    );
+    const fresh = join(dir, 'fresh.yaml');
+    writeFileSync(
+      fresh,
+      readFileSync('examples/campaigns/welcome.yaml', 'utf8').replace('id: welcome', 'id: welcome-2'),
+    );
+    const added = await diffCampaignFile(session.campaigns, fresh, TODAY);
+    expect(added.ok && added.base).toBeUndefined();
+    expect(added.ok && formatDiff(added)).toContain('welcome-2: new campaign, not stored yet');
+    const invalid = await diffCampaignFile(session.campaigns, join(dir, 'bad.yaml'), TODAY);
+    expect(invalid.ok).toBe(false);
+
+    const pushed = await pushCampaigns(session.campaigns, [edited], { now: NOW, createdBy: 'test' });
+    if (!pushed.ok) throw new Error(pushed.errors.join('\n'));
+    expect(pushed.pushed[0]).toMatchObject({ campaignId: 'at-risk-save', version: 2, changed: true });
+    expect(pushed.pushed[0]!.changes!.map((c) => c.path)).toEqual(['priority', 'holdoutPercent']);
+    const head = (await listCampaigns(session.campaigns)).find((r) => r.campaignId === 'at-risk-save');
+    expect(head).toMatchObject({ activeVersion: 2, latestVersion: 2 });
+    const after = await diffCampaignFile(session.campaigns, edited, TODAY);
+    expect(after.ok && after.changes).toEqual([]);
+  });
+
+  it('show returns the stored file of the active or a given version', async () => {
+    const active = await showCampaign(session.campaigns, 'at-risk-save');
+    expect(active.stored.version).toBe(2);
+    expect(active.stored.source).toContain('priority: 82');
+    const first = await showCampaign(session.campaigns, 'at-risk-save', 1);
+    expect(first.stored.source).toBe(atRisk());
+    expect(first.stored.fileName).toBe('at-risk-save.yaml');
+    const nudge = await showCampaign(session.campaigns, 'second-order-nudge');
+    expect(Object.keys(nudge.stored.templates).sort()).toEqual([
+      'templates/second-order.html',
+      'templates/second-order.txt',
+    ]);
+    await expect(showCampaign(session.campaigns, 'at-risk-save', 7)).rejects.toThrow(
+      'campaign "at-risk-save" has no version 7 (versions 1 to 2)',
+    );
+    await expect(showCampaign(session.campaigns, 'nope')).rejects.toThrow('no campaign "nope" is stored');
+  });
+
+  it('pause takes a campaign out of the next run, resume puts it back; unknown ids are errors', async () => {
+    await setCampaignPaused(session.campaigns, 'welcome', true, NOW);
+    expect((await listCampaigns(session.campaigns)).find((r) => r.campaignId === 'welcome')!.paused).toBe(
+      true,
+    );
+    // The campaigns a night runs next to a candidate: paused ones are left out (the same rule as Prepare).
+    const preview = await previewCampaign(session, {
+      file: 'examples/campaigns/birthday.yaml',
+      runDate: TODAY,
+      sample: 0,
+      outDir: join(dir, 'previews'),
+    });
+    if (!preview.ok) throw new Error(preview.errors.join('\n'));
+    expect(preview.report.otherCampaigns.map((c) => c.campaignId)).not.toContain('welcome');
+    expect(preview.report.otherCampaigns.map((c) => c.campaignId)).toContain('at-risk-save');
+    expect(preview.report.customers).toBe(0);
+
+    await setCampaignPaused(session.campaigns, 'welcome', false, NOW);
+    expect((await listCampaigns(session.campaigns)).find((r) => r.campaignId === 'welcome')!.paused).toBe(
+      false,
+    );
+    await expect(setCampaignPaused(session.campaigns, 'nope', true, NOW)).rejects.toThrow(
+      'no campaign "nope" is stored',
+    );
+  });
+});
+
+describe('retention campaigns push (spawned CLI)', () => {
+  it('exits 1 with file:line:column errors and stores nothing when one of the files is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retention-push-cli-'));
+    const home = join(dir, 'home');
+    try {
+      // A stored version 1 of welcome, then a push of an edited welcome together with an invalid file.
+      let session = await openLocalSession({ home });
+      await pushCampaigns(session.campaigns, ['examples/campaigns/welcome.yaml'], {
+        now: NOW,
+        createdBy: 'test',
+      });
+      await session.close();
+      const edited = join(dir, 'welcome.yaml');
+      writeFileSync(
+        edited,
+        readFileSync('examples/campaigns/welcome.yaml', 'utf8').replace('priority: 40', 'priority: 41'),
+      );
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, INVALID);
+
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'cli/main.ts',
+          'campaigns',
+          'push',
+          edited,
+          bad,
+          'examples/campaigns/birthday.yaml',
+        ],
+        { encoding: 'utf8', env: { ...process.env, RETENTION_HOME: home } },
+      );
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `${bad}:7:17: holdoutPercent: expected a holdout percentage from 0 to 50, found 80`,
+        `${bad}:11:17: segments[0].audience: unknown field "clv12m" — did you mean "clv"?`,
+        'nothing was stored',
+      ]);
+
+      session = await openLocalSession({ home });
+      try {
+        const rows = await listCampaigns(session.campaigns);
+        expect(rows.map((row) => [row.campaignId, row.activeVersion, row.latestVersion])).toEqual([
+          ['welcome', 1, 1],
+        ]);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
