@@ -1,6 +1,7 @@
 import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
@@ -17,6 +18,7 @@ registerLocalCommands(program);
 registerImportCommands(program);
 registerModelCommands(program);
 registerCampaignCommands(program);
+registerDeliveryCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { CampaignUpload } from './constructs/campaignUpload.js';
 import { DataImport } from './constructs/dataImport.js';
 import { DataTables } from './constructs/dataTables.js';
+import { Delivery } from './constructs/delivery.js';
 import { NightlyRun } from './constructs/nightlyRun.js';
 import { NightlySchedule } from './constructs/nightlySchedule.js';
 
@@ -97,6 +98,7 @@ export class RetentionStack extends Stack {
       removalPolicy: props.removalPolicy,
     });
 
+    new Delivery(this, 'Delivery', { environment, tables: this.data.tables, unsubscribeKeys });
 
     const imports = new DataImport(this, 'DataImport', {
       environment,

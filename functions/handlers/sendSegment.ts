@@ -7,7 +7,14 @@ import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
 import { workCounts } from '../adapters/workCounters.js';
 import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
 import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
-import { classifySesError, createSendRateLimiter, retryWithBackoff } from '../domain/delivery/sendRate.js';
+import {
+  classifySesError,
+  createSendRateLimiter,
+  describeSesError,
+  retryWithBackoff,
+} from '../domain/delivery/sendRate.js';
+import { encodeSendTag } from '../domain/delivery/sendTag.js';
+import { SES_TAG_NAMES } from '../domain/delivery/sesEvents.js';
 import { signUnsubscribeToken, unsubscribeUrl } from '../domain/delivery/unsubscribeToken.js';
 import { compileNight, renderDecidedEmail } from '../domain/night/context.js';
 import { addCount } from '../domain/night/counts.js';
@@ -17,6 +24,8 @@ import { deps, logger } from './deps.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
 
 const PAGE = 100;
+/** Extra passes over one page while entries were released back to `queued` (throttled, not sent). */
+const MAX_PAGE_RETRIES = 3;
 
 class QuotaExhausted extends Error {
   override name = 'QuotaExhausted';
@@ -62,7 +71,9 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
     sleep,
   });
 
+  let pageRetries = 0;
   for (;;) {
+    let released = 0;
     const page = await d.ledger.pageByShard({
       runDate: input.runDate,
       segment: input.segment,
@@ -145,6 +156,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
         addCount(counts, 'send:lost_claim');
         continue;
       }
+      const sendTag = encodeSendTag(entry.sendKey);
       try {
         const sent = await retryWithBackoff(
           async () => {
@@ -162,11 +174,12 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
                   value: h.Value,
                 }),
               ),
+              // The SES events handler finds the ledger entry again through the reversible sendId tag.
               tags: {
-                run: input.runDate,
-                campaign: entry.campaignId,
-                segment: entry.segmentId,
-                send: entry.sendKey,
+                [SES_TAG_NAMES.runDate]: input.runDate,
+                [SES_TAG_NAMES.campaignId]: entry.campaignId,
+                [SES_TAG_NAMES.segmentId]: entry.segmentId,
+                ...(sendTag === undefined ? {} : { [SES_TAG_NAMES.sendId]: sendTag }),
               },
               configurationSet: d.config.SES_CONFIGURATION_SET,
             });
@@ -179,13 +192,14 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
             sleep,
             isRetryable: (error: unknown) => {
               if (error instanceof QuotaExhausted) return false;
-              const kind = classifySesError(error);
+              const { kind, maybeSent } = describeSesError(error);
               if (kind === 'throttled') {
                 workCounts.ses.throttled += 1;
                 // SES dropped the throttled message: the slot was not used.
                 limiter.release();
               }
-              return kind === 'throttled' || kind === 'transient';
+              // Never resend when the request may have reached SES (timeout, reset connection).
+              return (kind === 'throttled' || kind === 'transient') && !maybeSent;
             },
           },
         );
@@ -199,13 +213,28 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
         addCount(counts, `${label}:sent`);
       } catch (error) {
         const kind = error instanceof QuotaExhausted ? 'quota_exceeded' : classifySesError(error);
+        const maybeSent = !(error instanceof QuotaExhausted) && describeSesError(error).maybeSent;
         const reason =
           `${kind}: ${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? ''}`.slice(0, 500);
-        // Throttled or transient after all retries: SES did not take the message, so it is safe to
-        // release the claim for a later attempt. Permanent errors are final.
-        if (kind === 'throttled' || kind === 'transient' || kind === 'quota_exceeded') {
+        if (maybeSent) {
+          // SES may have accepted it (timeout, reset connection): at-most-once, report, never resend.
+          await d.ledger.transition(entry.sendKey, 'claimed', 'ambiguous', {
+            finishedAt: new Date().toISOString(),
+            reason: `outcome unknown, not re-sent: ${reason}`.slice(0, 500),
+          });
+          addCount(counts, 'send:ambiguous');
+          addCount(counts, `${label}:ambiguous`);
+        } else if (kind === 'throttled' || kind === 'transient' || kind === 'quota_exceeded') {
+          // Throttled or transient after all retries: SES did not take the message, so it is safe to
+          // release the claim; the page is passed over again below. Permanent errors are final.
           await d.ledger.transition(entry.sendKey, 'claimed', 'queued', { reason });
           addCount(counts, `send:retry_later:${kind}`);
+          if (kind === 'throttled') {
+            // The last attempt's throttle (the retry policy only sees the ones it retries).
+            workCounts.ses.throttled += 1;
+            limiter.release();
+          }
+          if (kind !== 'quota_exceeded') released += 1;
         } else {
           await d.ledger.transition(entry.sendKey, 'claimed', 'failed', {
             finishedAt: new Date().toISOString(),
@@ -218,6 +247,20 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       }
     }
     const before = progress.invocations;
+    if (released > 0 && pageRetries < MAX_PAGE_RETRIES) {
+      // Entries released back to `queued` on this page: pass over the same page again (same start
+      // key) so they are retried in this run instead of being left behind when progress moves on.
+      pageRetries += 1;
+      progress = { ...progress, counts };
+      await d.runs.saveProgress(input.runDate, progress, before);
+      if (context.getRemainingTimeInMillis() < d.config.DEADLINE_RESERVE_MS) return result(false);
+      continue;
+    }
+    if (released > 0) {
+      addCount(counts, 'send:left_queued', released);
+      logger.warn('entries left queued after repeated throttling', { segment: input.segment, released });
+    }
+    pageRetries = 0;
     progress = { ...progress, lastKey: page.lastKey, counts, done: page.lastKey === undefined };
     await d.runs.saveProgress(input.runDate, progress, before);
     if (progress.done) return result(true);

@@ -1,0 +1,200 @@
+// Send-stage benchmark: bare SES SendEmail calls vs the pipeline's send stage (ledger claim and
+// outcome writes, suppression and eligibility checks, rendering, token signing, SendEmail) through the
+// in-process SES v2 emulator and in-memory dynalite. Run alone: node --import tsx bench/sending.ts
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { exampleCampaignFiles, pushCampaignFiles } from '../cli/local/campaigns.js';
+import { runNight } from '../cli/local/runNight.js';
+import { openLocalSession } from '../cli/local/session.js';
+import { seedPopulation } from '../cli/seed/load.js';
+import { documentClient, sesClient } from '../functions/adapters/clients.js';
+import { CustomerStore } from '../functions/adapters/customerStore.js';
+import { type LedgerEntry, LedgerStore, ledgerKey, runShard } from '../functions/adapters/ledgerStore.js';
+import { RunStore } from '../functions/adapters/runStore.js';
+import type { SegmentOutput } from '../functions/handlers/segmentInput.js';
+
+const RUN_DATE = '2026-11-20';
+/** Send segments of their own for the cloned decisions (the night itself uses 0..3). */
+const FIRST_BENCH_SEGMENT = 50;
+/** Segments sent at once, as the state machine's Map runs them (SEND_CONCURRENCY). */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
+const TOTAL_SEGMENTS = FIRST_BENCH_SEGMENT + WORKERS;
+
+function context(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'sendSegment',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:sendSegment',
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/sendSegment',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 15 * 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface SendingBenchResult {
+  n: number;
+  bareSendsPerSecond: number;
+  bareConcurrentSendsPerSecond: number;
+  pipelineSendsPerSecond: number;
+  ratio: number;
+}
+
+/**
+ * 1. Bare: N sequential SendEmail calls with a realistic message (headers, HTML and text bodies).
+ * 2. Pipeline: one night is run for real (seeded customers, example campaigns); its sent decisions are
+ *    cloned into N queued ledger entries for fresh customers in one segment, and the SendSegment
+ *    handler sends them (one worker, like the bare loop). MAX_SEND_RATE is set high: the limiter does
+ *    not pace, so the figure is the stage's own cost.
+ */
+export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1000)): Promise<SendingBenchResult> {
+  const home = mkdtempSync(join(tmpdir(), 'retention-bench-send-'));
+  const session = await openLocalSession({
+    home,
+    persist: false,
+    overrides: {
+      MAX_SEND_RATE: '1000000',
+      SEND_CONCURRENCY: String(WORKERS),
+      AWS_SES_ACCOUNT: JSON.stringify({
+        SendQuota: { Max24HourSend: 100_000_000, MaxSendRate: 1_000_000, SentLast24Hours: 0 },
+      }),
+    },
+  });
+  try {
+    const db = documentClient();
+    await seedPopulation(db, session.tables, {
+      customers: 600,
+      seed: 42,
+      asOf: RUN_DATE,
+      orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
+    });
+    await pushCampaignFiles(session.campaigns, await exampleCampaignFiles(process.cwd()), 'bench');
+    await runNight({ runDate: RUN_DATE });
+    const ledger = new LedgerStore(db, session.tables);
+    const customers = new CustomerStore(db, session.tables);
+    const scanned = await db.send(new ScanCommand({ TableName: session.tables.ledger }));
+    const sent = ((scanned.Items ?? []) as LedgerEntry[]).filter((e) => e.status === 'sent');
+    if (sent.length === 0) throw new Error('the night sent nothing to clone');
+    const originals = await customers.batchGet([...new Set(sent.map((e) => e.customerId))]);
+
+    // Clone N decisions: fresh customers (own id and address), queued in one segment.
+    const clones: Parameters<CustomerStore['bulkPut']>[0][number][] = [];
+    for (let i = 0; i < n; i++) {
+      const base = sent[i % sent.length]!;
+      const original = originals.get(base.customerId)!;
+      const customerId = `${base.customerId}-bench${i}`;
+      clones.push({
+        ...original,
+        customerId,
+        profile: { ...original.profile, customerId, email: `bench.${i}@example.com` },
+      });
+      const { messageId: _m, claimedAt: _c, finishedAt: _f, reason: _r, ...rest } = base;
+      await ledger.create({
+        ...rest,
+        sendKey: ledgerKey(RUN_DATE, base.campaignId, customerId),
+        runShard: runShard(RUN_DATE, FIRST_BENCH_SEGMENT + (i % WORKERS)),
+        segment: FIRST_BENCH_SEGMENT + (i % WORKERS),
+        customerId,
+        status: 'queued',
+      });
+    }
+    await customers.bulkPut(clones);
+
+    // Bare SendEmail, sequential, same client and endpoint.
+    const ses = sesClient();
+    const html = `<p>${'Lorem ipsum dolor sit amet. '.repeat(40)}</p>`;
+    const text = 'Lorem ipsum dolor sit amet. '.repeat(40);
+    const bare = (i: number) =>
+      ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: `${session.config.SENDER_NAME} <${session.config.SENDER_EMAIL}>`,
+          Destination: { ToAddresses: [`bare.${i}@example.com`] },
+          EmailTags: [{ Name: 'runDate', Value: RUN_DATE }],
+          Content: {
+            Simple: {
+              Subject: { Data: `Bare message ${i}`, Charset: 'UTF-8' },
+              Body: { Html: { Data: html, Charset: 'UTF-8' }, Text: { Data: text, Charset: 'UTF-8' } },
+              Headers: [
+                { Name: 'List-Unsubscribe', Value: `<${session.config.UNSUBSCRIBE_BASE_URL}?token=x${i}>` },
+                { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+              ],
+            },
+          },
+        }),
+      );
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await bare(i);
+    const bareMs = performance.now() - t0;
+    // The same calls from WORKERS concurrent callers: the ceiling for WORKERS send segments.
+    const t0c = performance.now();
+    let nextBare = 0;
+    await Promise.all(
+      Array.from({ length: WORKERS }, async () => {
+        while (nextBare < n) await bare(n + nextBare++);
+      }),
+    );
+    const bareConcurrentMs = performance.now() - t0c;
+
+    // The pipeline's send stage on the N queued clones.
+    const { handler } = (await import('../functions/handlers/sendSegment.js')) as {
+      handler: (e: unknown, c: Context) => Promise<SegmentOutput>;
+    };
+    const t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: WORKERS }, async (_, w) => {
+        let out: SegmentOutput;
+        do {
+          out = await handler(
+            { runDate: RUN_DATE, segment: FIRST_BENCH_SEGMENT + w, totalSegments: TOTAL_SEGMENTS },
+            context(),
+          );
+        } while (!out.done);
+      }),
+    );
+    const pipelineMs = performance.now() - t1;
+    const runs = new RunStore(db, session.tables);
+    let pipelineSent = 0;
+    for (let w = 0; w < WORKERS; w++) {
+      pipelineSent +=
+        (await runs.getProgress(RUN_DATE, 'send', FIRST_BENCH_SEGMENT + w)).counts['send:sent'] ?? 0;
+    }
+    if (pipelineSent !== n) throw new Error(`send stage sent ${pipelineSent} of ${n}`);
+
+    const result: SendingBenchResult = {
+      n,
+      bareSendsPerSecond: n / (bareMs / 1000),
+      bareConcurrentSendsPerSecond: n / (bareConcurrentMs / 1000),
+      pipelineSendsPerSecond: pipelineSent / (pipelineMs / 1000),
+      ratio: pipelineMs > 0 ? bareMs / pipelineMs : 0,
+    };
+    const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
+    process.stdout.write(
+      `\nsending, ${n.toLocaleString('en')} messages (in-process SES emulator and dynalite, one Node process)\n`,
+    );
+    line('bare SendEmail, one caller', `${Math.round(result.bareSendsPerSecond)} sends/s`);
+    line(`bare SendEmail, ${WORKERS} callers`, `${Math.round(result.bareConcurrentSendsPerSecond)} sends/s`);
+    line(`send stage, ${WORKERS} segments`, `${Math.round(result.pipelineSendsPerSecond)} sends/s`);
+    line('send stage / bare (one caller)', `${(result.ratio * 100).toFixed(0)} % (target ≥ 70 %)`);
+    line(
+      `send stage / bare (${WORKERS} callers)`,
+      `${((result.pipelineSendsPerSecond / result.bareConcurrentSendsPerSecond) * 100).toFixed(0)} %`,
+    );
+    return result;
+  } finally {
+    await session.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await benchSending();

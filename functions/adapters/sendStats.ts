@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NormalizedSesEvent } from '../domain/delivery/sesEvents.js';
+import type { LedgerEntry } from './ledgerStore.js';
+import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
+
+/** How long a seen-event marker and a parked event are kept (DynamoDB TTL). */
+export const EVENT_MARKER_TTL_DAYS = 30;
+export const PARKED_TTL_DAYS = 30;
+/** DynamoDB items are at most 400 KB; a parked payload is cut well below that. */
+const PARKED_MAX_CHARS = 300_000;
+
+/** The per-campaign counter an SES event adds to. */
+export function statCounter(event: NormalizedSesEvent): string {
+  if (event.type === 'bounce') return `bounce_${(event.bounceType ?? 'Undetermined').toLowerCase()}`;
+  return event.type;
+}
+
+export interface CampaignSendStats {
+  runDate: string;
+  campaignId: string;
+  counters: Record<string, number>;
+}
+
+const statsKey = (runDate: string, campaignId: string) => ({
+  pk: `STATS#${runDate}`,
+  sk: `CAMPAIGN#${campaignId}`,
+});
+const markerKey = (eventId: string) => ({ pk: `SESEVENT#${eventId}`, sk: 'SEEN' });
+
+const epochSeconds = (now: Date, plusDays: number) => Math.floor(now.getTime() / 1000) + plusDays * 86_400;
+
+/** What an SES event records on its ledger entry: a timestamp per kind, counters for opens and clicks. */
+function ledgerFields(event: NormalizedSesEvent): {
+  sets: Record<string, unknown>;
+  adds: Record<string, number>;
+} {
+  const at = event.timestamp;
+  switch (event.type) {
+    case 'delivery':
+      return { sets: { deliveredAt: at }, adds: {} };
+    case 'bounce':
+      return { sets: { bouncedAt: at, bounceType: event.bounceType ?? 'Undetermined' }, adds: {} };
+    case 'complaint':
+      return { sets: { complainedAt: at }, adds: {} };
+    case 'open':
+      return { sets: { firstOpenAt: at }, adds: { openCount: 1 } };
+    case 'click':
+      return { sets: { firstClickAt: at }, adds: { clickCount: 1 } };
+    case 'delivery_delay':
+      return { sets: { delayedAt: at }, adds: { delayCount: 1 } };
+    case 'reject':
+      return { sets: { rejectedAt: at }, adds: {} };
+    case 'rendering_failure':
+      return { sets: { renderingFailedAt: at }, adds: {} };
+    case 'subscription':
+      return { sets: { unsubscribedAt: at }, adds: {} };
+    case 'send':
+      return { sets: { sesSendAt: at }, adds: {} };
+  }
+}
+
+/**
+ * Delivery feedback storage: SES events on their ledger entries, per-run-and-campaign counters and
+ * parked payloads, all idempotent under at-least-once delivery.
+ *
+ * - Ledger: one conditional update per event, guarded by the entry's `sesEvents` string set (`NOT
+ *   contains(sesEvents, :id)`), keyed by the event id: a duplicate changes nothing. First timestamps
+ *   use `if_not_exists`; the entry must carry the same SES `MessageId` (or none yet, when ambiguous).
+ * - Counters: a marker item `SESEVENT#<eventId>` is put with `attribute_not_exists` first and the
+ *   counter item `STATS#<runDate>` / `CAMPAIGN#<campaignId>` is incremented (ADD) only when the marker
+ *   was new. DynamoDB Local (dynalite) has no transactions, so the two writes are separate: a crash
+ *   between them loses that one increment (the retry sees the marker and skips); it never counts twice.
+ */
+export class SendFeedbackStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  /** Records the event on its ledger entry; false when already recorded or the entry does not match. */
+  async recordOnLedger(sendKey: string, event: NormalizedSesEvent): Promise<boolean> {
+    const { sets, adds } = ledgerFields(event);
+    const names: Record<string, string> = {
+      '#seen': 'sesEvents',
+      '#mid': 'messageId',
+      '#last': 'lastEventAt',
+    };
+    const values: Record<string, unknown> = {
+      ':id': event.eventId,
+      ':ids': new Set([event.eventId]),
+      ':mid': event.messageId,
+      ':at': event.timestamp,
+    };
+    const setParts = ['#last = :at'];
+    for (const [i, [k, v]] of Object.entries(sets).entries()) {
+      names[`#s${i}`] = k;
+      values[`:s${i}`] = v;
+      // First occurrence wins for timestamps; the bounce type of a hard bounce is kept.
+      setParts.push(`#s${i} = if_not_exists(#s${i}, :s${i})`);
+    }
+    const addParts = ['#seen :ids'];
+    for (const [i, [k, v]] of Object.entries(adds).entries()) {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = v;
+      addParts.push(`#a${i} :a${i}`);
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.ledger,
+          Key: { sendKey },
+          UpdateExpression: `SET ${setParts.join(', ')} ADD ${addParts.join(', ')}`,
+          ConditionExpression:
+            'attribute_exists(sendKey) AND (attribute_not_exists(#mid) OR #mid = :mid) AND ' +
+            '(attribute_not_exists(#seen) OR NOT contains(#seen, :id))',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * SES evidence settles an ambiguous entry (see docs/delivery.md): the message went out (`sent`,
+   * with its MessageId), or SES refused it after accepting the call (`failed`).
+   */
+  async resolveAmbiguous(
+    sendKey: string,
+    event: NormalizedSesEvent,
+  ): Promise<LedgerEntry['status'] | undefined> {
+    const to = event.type === 'reject' || event.type === 'rendering_failure' ? 'failed' : 'sent';
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.ledger,
+          Key: { sendKey },
+          UpdateExpression: 'SET #s = :to, #mid = :mid, #reason = :reason',
+          ConditionExpression: '#s = :amb',
+          ExpressionAttributeNames: { '#s': 'status', '#mid': 'messageId', '#reason': 'reason' },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':amb': 'ambiguous',
+            ':mid': event.messageId,
+            ':reason': `resolved by the SES ${event.type} event ${event.eventId}`,
+          },
+        }),
+      );
+      return to;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Marks the event as counted; false when it already was (a duplicate delivery). */
+  async markEvent(eventId: string, now: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tables.config,
+          Item: {
+            ...markerKey(eventId),
+            at: now.toISOString(),
+            expiresAt: epochSeconds(now, EVENT_MARKER_TTL_DAYS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Counters are top-level number attributes of the stats item (ADD creates them at 0). */
+  async addToStats(runDate: string, campaignId: string, counter: string, by = 1): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tables.config,
+        Key: statsKey(runDate, campaignId),
+        UpdateExpression: 'SET #rd = :rd, #cid = :cid ADD #c :by',
+        ExpressionAttributeNames: { '#rd': 'runDate', '#cid': 'campaignId', '#c': `n_${counter}` },
+        ExpressionAttributeValues: { ':rd': runDate, ':cid': campaignId, ':by': by },
+      }),
+    );
+  }
+
+  async getStats(runDate: string, campaignId: string): Promise<CampaignSendStats | undefined> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.tables.config,
+        Key: statsKey(runDate, campaignId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const counters: Record<string, number> = {};
+    for (const [k, v] of Object.entries(out.Item)) {
+      if (k.startsWith('n_') && typeof v === 'number') counters[k.slice(2)] = v;
+    }
+    return { runDate, campaignId, counters };
+  }
+
+  /** Keeps an unrecognised payload for inspection (with a TTL) instead of failing on it. */
+  async park(raw: unknown, reason: string, now: Date): Promise<string> {
+    let text: string;
+    try {
+      text = JSON.stringify(raw) ?? String(raw);
+    } catch {
+      text = String(raw);
+    }
+    const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    const key = { pk: `PARKED#${now.toISOString().slice(0, 10)}`, sk: `${now.toISOString()}#${digest}` };
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tables.config,
+        Item: {
+          ...key,
+          reason: reason.slice(0, 500),
+          raw: text.slice(0, PARKED_MAX_CHARS),
+          truncated: text.length > PARKED_MAX_CHARS,
+          expiresAt: epochSeconds(now, PARKED_TTL_DAYS),
+        },
+      }),
+    );
+    return `${key.pk}/${key.sk}`;
+  }
+}

@@ -1,0 +1,90 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { EVENTBRIDGE_DETAIL_TYPES } from '../../functions/domain/delivery/sesEvents.js';
+import { HandlerFunction } from './handlerFunction.js';
+
+export interface DeliveryProps {
+  environment: Record<string, string>;
+  tables: Record<'config' | 'ledger' | 'suppression', ITable>;
+  /** The unsubscribe HMAC key ring (created in the stack as `unsubscribeKeys`). */
+  unsubscribeKeys: ISecret;
+}
+
+/**
+ * Delivery feedback and opt-out, the parts of email that customers and mailbox providers see:
+ * - the unsubscribe endpoint: a Lambda behind a Function URL (no auth: a mailbox provider's RFC 8058
+ *   one-click POST carries no credentials; the signed token is the authorisation), writing suppressions;
+ * - SES feedback: an EventBridge rule on the default bus for `aws.ses` events (the configuration
+ *   set publishes there) → a Lambda that suppresses on hard bounces and complaints, records events on
+ *   the send ledger and counts them per run and campaign. Events that fail delivery after the retries
+ *   land in an encrypted dead-letter queue.
+ */
+export class Delivery extends Construct {
+  readonly unsubscribeFunction: HandlerFunction;
+  readonly unsubscribeUrl: string;
+  readonly sesEventsFunction: HandlerFunction;
+  readonly sesEventsRule: Rule;
+  readonly deadLetters: Queue;
+
+  constructor(scope: Construct, id: string, props: DeliveryProps) {
+    super(scope, id);
+    const { config, ledger, suppression } = props.tables;
+
+    this.unsubscribeFunction = new HandlerFunction(this, 'UnsubscribeFunction', {
+      handlerName: 'unsubscribe',
+      description: 'Unsubscribe endpoint (RFC 8058 one-click and confirmation form) behind a Function URL',
+      timeout: Duration.seconds(10),
+      memorySize: 512,
+      environment: props.environment,
+    });
+    const url = this.unsubscribeFunction.addFunctionUrl({
+      authType: FunctionUrlAuthType.NONE,
+      invokeMode: InvokeMode.BUFFERED,
+    });
+    this.unsubscribeUrl = url.url;
+    // Least privilege: writes suppressions, reads the key ring; nothing else.
+    suppression.grantWriteData(this.unsubscribeFunction);
+    props.unsubscribeKeys.grantRead(this.unsubscribeFunction);
+
+    this.sesEventsFunction = new HandlerFunction(this, 'SesEventsFunction', {
+      handlerName: 'sesEvents',
+      description:
+        'SES events (bounces, complaints, deliveries, opens, clicks) → suppression, ledger, statistics',
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      environment: props.environment,
+    });
+    suppression.grantWriteData(this.sesEventsFunction);
+    ledger.grantReadWriteData(this.sesEventsFunction);
+    config.grantReadWriteData(this.sesEventsFunction);
+
+    this.deadLetters = new Queue(this, 'SesEventsDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
+    this.sesEventsRule = new Rule(this, 'SesEventsRule', {
+      description: 'SES event publishing (configuration set → default bus) to the SES events function',
+      eventBus: EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
+      eventPattern: { source: ['aws.ses'], detailType: Object.keys(EVENTBRIDGE_DETAIL_TYPES) },
+    });
+    this.sesEventsRule.addTarget(
+      new LambdaFunction(this.sesEventsFunction, {
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+        deadLetterQueue: this.deadLetters,
+      }),
+    );
+
+    new CfnOutput(this, 'UnsubscribeFunctionUrl', {
+      value: url.url,
+      description: 'Unsubscribe endpoint; use it (or a custom domain in front of it) as unsubscribeBaseUrl',
+    });
+  }
+}
