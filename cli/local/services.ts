@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import sesLocal from 'aws-ses-v2-local';
 import { resetClients } from '../../functions/adapters/clients.js';
@@ -26,6 +28,11 @@ export interface LocalServiceOptions {
   /** Port of the local unsubscribe server the emails link to. */
   unsubscribePort?: number;
   overrides?: Record<string, string>;
+  /**
+   * Run dynalite inside this process instead of a child process of its own. The child (default)
+   * gives the database the machine's second core; in-process is simpler to debug.
+   */
+  dynamoInProcess?: boolean;
 }
 
 export const LOCAL_TABLE_PREFIX = 'retention-';
@@ -43,15 +50,10 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
   const persist = options.persist ?? true;
   if (persist) mkdirSync(paths.dynamodb, { recursive: true });
 
-  const dynalite = require('dynalite') as (opts: object) => ListenServer;
-  const dynamoServer = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(persist ? { path: paths.dynamodb } : {}),
-  });
-  await new Promise<void>((resolve) => dynamoServer.listen(0, '127.0.0.1', resolve));
-  const dynamoPort = (dynamoServer.address() as AddressInfo).port;
+  const dynamo = options.dynamoInProcess
+    ? await startDynaliteInProcess(persist ? paths.dynamodb : undefined)
+    : await startDynaliteChild(persist ? paths.dynamodb : undefined);
+  const dynamoPort = dynamo.port;
 
   const startSes = ((sesLocal as unknown as { default?: unknown }).default ?? sesLocal) as (opts: {
     host: string;
@@ -107,10 +109,7 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
     env,
     async stop() {
       resetClients();
-      await Promise.all([
-        new Promise<void>((resolve) => dynamoServer.close(() => resolve())),
-        new Promise<void>((resolve) => sesServer.close(() => resolve())),
-      ]);
+      await Promise.all([dynamo.stop(), new Promise<void>((resolve) => sesServer.close(() => resolve()))]);
     },
   };
 }
@@ -162,4 +161,60 @@ async function ensureTables(endpoint: string): Promise<void> {
   } finally {
     client.destroy();
   }
+}
+
+interface RunningDynalite {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startDynaliteInProcess(path: string | undefined): Promise<RunningDynalite> {
+  const dynalite = require('dynalite') as (opts: object) => ListenServer;
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(path ? { path } : {}),
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startDynaliteChild(path: string | undefined): Promise<RunningDynalite> {
+  const script = fileURLToPath(new URL('./dynaliteServer.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, path ?? ''], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const match = /LISTENING (\d+)/.exec(buffered);
+      if (match) {
+        child.stdout.off('data', onData);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`embedded DynamoDB exited before listening (code ${code})`)),
+    );
+    child.once('error', reject);
+  });
+  // Never keep the CLI alive for the child's sake.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        // Keep the event loop alive until the database has flushed and exited.
+        child.ref();
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
 }
