@@ -124,7 +124,12 @@ export function registerLocalCommands(program: Command): void {
           const report = {
             ...result.summary,
             work: { ...result.summary.work, ...result.work },
-            timings: { ...timings, runMs: result.wallMs, phasesMs: result.phases },
+            timings: {
+              ...timings,
+              runMs: result.wallMs,
+              phasesMs: result.phases,
+              statesMs: result.stateWallMs,
+            },
             outbox: { dir: outboxDir, written: written.length },
           };
           if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);

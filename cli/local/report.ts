@@ -3,7 +3,12 @@ import type { NightResult } from './runNight.js';
 
 export type RunReport = Omit<RunSummary, 'work'> & {
   work: RunSummary['work'] & NightResult['work'];
-  timings: { seedMs?: number; runMs: number; phasesMs: Record<string, number> };
+  timings: {
+    seedMs?: number;
+    runMs: number;
+    phasesMs: Record<string, number>;
+    statesMs: Record<string, number>;
+  };
   outbox: { dir: string; written: number };
 };
 
@@ -59,7 +64,7 @@ export function formatSummary(report: RunReport): string {
       `Step Functions ${n(w.stepFunctions.stateTransitions)} state transitions; ` +
       `Lambda ${n(Object.values(w.lambda.invocations).reduce((a, b) => a + b, 0))} invocations\n`,
   );
-  const phases = Object.entries(report.timings.phasesMs)
+  const phases = Object.entries(report.timings.statesMs)
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
     .join(', ');
   out.push(

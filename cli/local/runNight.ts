@@ -19,7 +19,10 @@ export interface NightResult {
   summary: RunSummary;
   work: WorkCounts & { stepFunctions: { stateTransitions: number; mapIterations: number } };
   wallMs: number;
+  /** Handler time summed over invocations (concurrent segments add up). */
   phases: Record<string, number>;
+  /** Wall time of each top-level state of the state machine. */
+  stateWallMs: Record<string, number>;
 }
 
 export interface RunNightOptions {
@@ -89,11 +92,22 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
     },
   );
   let stateTransitions = 0;
+  const topLevel = new Set(Object.keys((definition.States ?? {}) as Record<string, unknown>));
+  const entered = new Map<string, number>();
+  const stateWallMs: Record<string, number> = {};
   let mapIterations = 0;
   const counting = (async () => {
     for await (const event of execution.eventLogs) {
-      const e = event as { type: string; state?: { name?: string } };
+      const e = event as { type: string; timestamp: number; state?: { name?: string } };
       if (e.type === 'StateEntered') stateTransitions++;
+      // Wall time of the top-level states (the Map iterations run concurrently inside them).
+      const name = e.state?.name;
+      if (name && topLevel.has(name)) {
+        if (e.type === 'StateEntered') entered.set(name, e.timestamp);
+        if (e.type === 'StateExited' && entered.has(name)) {
+          stateWallMs[name] = (stateWallMs[name] ?? 0) + (e.timestamp - (entered.get(name) ?? e.timestamp));
+        }
+      }
       if (e.type === 'MapIterationStarted') mapIterations++;
       if (e.state?.name) options.onProgress?.({ state: e.state.name, type: e.type });
     }
@@ -106,6 +120,7 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
     work: { ...work, stepFunctions: { stateTransitions, mapIterations } },
     wallMs: Date.now() - started,
     phases,
+    stateWallMs,
   };
 }
 
