@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatNumberForCsv } from '../../cli/commands/model.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FIX = join(ROOT, 'test/fixtures/cdnow');
@@ -176,5 +177,99 @@ describe('retention model', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:3: recency must be within [0, T]`);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('summary scanner: BOM, CRLF, blank lines, lifetimes header names, extra column, spaces → same scores', () => {
+    const params = join(dir, 'params-scan.json');
+    writeFileSync(
+      params,
+      JSON.stringify({
+        customers: 3,
+        bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
+        gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
+      }),
+    );
+    const clean = join(dir, 'clean.csv');
+    writeFileSync(
+      clean,
+      'customer_id,frequency,recency,T,monetary_value\na,2,30.43,38.86,22.35\nb,0,0,38.86,0\nc,1,1.5e1,3.8e1,.5\n',
+    );
+    const messy = join(dir, 'messy.csv');
+    writeFileSync(
+      messy,
+      '\uFEFFzbar,ID,note,T,x,t_x\r\n22.35, a ,hi,38.86,2,30.43\r\n\r\n   \r\n0,b,,38.860,+0,0\r\n0.50,c,x,38,1,15.0',
+    );
+    const outs = [clean, messy].map((f, i) => {
+      const out = join(dir, `scan-${i}.csv`);
+      const r = cli('score', '--summary', f, '--time-unit', 'week', '--params', params, '--out', out);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return readFileSync(out, 'utf8');
+    });
+    expect(outs[1]).toBe(outs[0]);
+    const rows = (outs[0] as string).trim().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows[1]?.startsWith('a,2,30.43,38.86,22.35,')).toBe(true);
+    expect(rows[3]?.startsWith('c,1,15,38,0.5,')).toBe(true);
+  });
+
+  it.each([
+    ['1,2,3,4\n', ':2: expected 5 fields, got 4'],
+    ['1,2,3,4,5\n2,1,2,4,5,6\n', ':3: expected 5 fields, got 6'],
+    ['1,2,3,4,5\n2,1.5,1,4,5\n', ':3: frequency must be a non-negative integer: 1.5'],
+    ['1,2,3,4,5\n\n2,abc,1,4,5\n', ':4: frequency is not a number: "abc"'],
+    ['1,2,3,4,5\n2,1,1,,5\n', ':3: T is not a number: ""'],
+    ['1,2,3,4,5\n2,1,1,Infinity,5\n', ':3: T is not a number: "Infinity"'],
+    ['1,2,3,4,5\n2,0,1,4,5\n', ':3: recency must be 0 when frequency is 0: 1'],
+    ['1,2,3,4,5\n2,1,1,4,-5\n', ':3: monetary_value is negative: -5'],
+    ['1,2,3,4,5\n ,1,1,4,5\n', ':3: empty customer_id'],
+    ['1,2,3,4,5\r\n2,1,-1,4,5\r\n', ':3: recency must be within [0, T]: -1'],
+  ])('bad summary line → exit 1, FILE:LINE message, no output (%#)', (body, message) => {
+    const file = join(dir, `bad-sum-${Math.random().toString(36).slice(2)}.csv`);
+    writeFileSync(file, `customer_id,frequency,recency,T,monetary_value\n${body}`);
+    const out = join(dir, `never-${Math.random().toString(36).slice(2)}.csv`);
+    const r = cli('score', '--summary', file, '--time-unit', 'week', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}${message}`);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('score output number format', () => {
+  it('integers exactly, other numbers to 15 significant digits in JavaScript layout', () => {
+    const cases: [number, string][] = [
+      [0, '0'],
+      [-0, '0'],
+      [7, '7'],
+      [-12, '-12'],
+      [2 ** 53, '9007199254740992'],
+      [0.5, '0.5'],
+      [0.1 + 0.2, '0.3'],
+      [1 / 3, '0.333333333333333'],
+      [29.984072938167767, '29.9840729381678'],
+      [0.9999999999999999, '1'],
+      [999999999999999.9, '1000000000000000'],
+      [1e21, '1e+21'],
+      [1.5e-7, '1.5e-7'],
+      [0.000001, '0.000001'],
+      [-2.5e-300, '-2.5e-300'],
+      [123456.789, '123456.789'],
+    ];
+    for (const [v, s] of cases) expect(formatNumberForCsv(v)).toBe(s);
+  });
+
+  it('round-trips every magnitude to within 5.2e-15 relative (half a unit in the 15th digit)', () => {
+    let s = 12345;
+    const u = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 4294967296;
+    };
+    let worst = 0;
+    for (let i = 0; i < 50_000; i++) {
+      const v = (u() - 0.3) * 10 ** (u() * 80 - 40);
+      worst = Math.max(worst, Math.abs(Number(formatNumberForCsv(v)) - v) / Math.abs(v));
+    }
+    expect(worst).toBeLessThan(5.2e-15);
+    expect(worst).toBeGreaterThan(1e-16); // 15 digits, not shortest round-trip
   });
 });

@@ -1,6 +1,6 @@
 // BG/NBD model (Fader, Hardie & Lee 2005), lifetimes conventions.
 import { KeyIndex } from './keyindex.js';
-import { minimizeBfgs } from './optimize.js';
+import { inverseHessianAt, minimizeBfgs } from './optimize.js';
 import { digamma, expit, expm1Ratio, lbeta, lgamma } from './special.js';
 
 export interface BgNbdParams {
@@ -14,6 +14,8 @@ export interface BgNbdFit extends BgNbdParams {
   /** Log-likelihood of the data at the fitted parameters (without the penalty). */
   logLikelihood: number;
   iterations: number;
+  /** Objective evaluations of the full-data fit (value and gradient each). */
+  evaluations: number;
   converged: boolean;
 }
 
@@ -33,6 +35,16 @@ export interface BgNbdStats {
   ts: Float64Array;
   /** Total weight per distinct x. */
   xWeight: Float64Array;
+  /** Weight of the x = 0 customers per distinct T (their likelihood depends on T only). */
+  zeroWeight: Float64Array;
+  /**
+   * The x > 0 triples ordered by x: group g (distinct x id g) is the range
+   * [groupStart[g], groupStart[g + 1]) of `gT` (T id), `gTx` (t_x id) and `gW` (weight).
+   */
+  groupStart: Int32Array;
+  gT: Int32Array;
+  gTx: Int32Array;
+  gW: Float64Array;
 }
 
 /** Throws on data the model cannot take: x a non-negative integer, 0 <= t_x <= T, finite. */
@@ -87,113 +99,224 @@ export function bgnbdStats(
     txId[k] = txIdx.add(triples.key(k, 1));
     tId[k] = tIdx.add(triples.key(k, 2));
   }
-  const xWeight = new Float64Array(xIdx.size);
-  for (let k = 0; k < size; k++)
-    xWeight[xId[k] as number] = (xWeight[xId[k] as number] as number) + (w[k] as number);
+  const weight = w.slice(0, size);
   return {
     size,
     customers: total,
-    weight: w.slice(0, size),
+    weight,
     xId,
     txId,
     tId,
-    xs: xIdx.keys.slice(0, xIdx.size),
+    ...layout(xIdx.keys.slice(0, xIdx.size), weight, xId, txId, tId, tIdx.size),
     txs: txIdx.keys.slice(0, txIdx.size),
     ts: tIdx.keys.slice(0, tIdx.size),
-    xWeight,
   };
+}
+
+/** Per-x totals, the x = 0 weights per T, and the x > 0 triples ordered by x (counting sort). */
+function layout(
+  xs: Float64Array,
+  weight: Float64Array,
+  xId: Int32Array,
+  txId: Int32Array,
+  tId: Int32Array,
+  nT: number,
+) {
+  const nx = xs.length;
+  const size = weight.length;
+  const xWeight = new Float64Array(nx);
+  const zeroWeight = new Float64Array(nT);
+  const groupStart = new Int32Array(nx + 1);
+  for (let k = 0; k < size; k++) {
+    const xi = xId[k] as number;
+    const wk = weight[k] as number;
+    xWeight[xi] = (xWeight[xi] as number) + wk;
+    if (xs[xi] === 0) {
+      const ti = tId[k] as number;
+      zeroWeight[ti] = (zeroWeight[ti] as number) + wk;
+    } else groupStart[xi + 1] = (groupStart[xi + 1] as number) + 1;
+  }
+  for (let g = 0; g < nx; g++) groupStart[g + 1] = (groupStart[g + 1] as number) + (groupStart[g] as number);
+  const m = groupStart[nx] as number;
+  const gT = new Int32Array(m);
+  const gTx = new Int32Array(m);
+  const gW = new Float64Array(m);
+  const fill = groupStart.slice(0, nx);
+  for (let k = 0; k < size; k++) {
+    const xi = xId[k] as number;
+    if (xs[xi] === 0) continue;
+    const j = fill[xi] as number;
+    fill[xi] = j + 1;
+    gT[j] = tId[k] as number;
+    gTx[j] = txId[k] as number;
+    gW[j] = weight[k] as number;
+  }
+  return { xs, xWeight, zeroWeight, groupStart, gT, gTx, gW };
 }
 
 /**
  * Log-likelihood Σ w·ln L(r, α, a, b | x, t_x, T); when `grad` is given, writes ∂LL/∂(r, α, a, b) into it.
- * Work per call: O(distinct x + distinct t_x + distinct T) logs, plus one exp and one log1p per distinct triple.
+ * Value and gradient come from one pass. Work per call: lgamma/digamma per distinct x, one log per distinct
+ * T and t_x, then per distinct x > 0 triple one `exp` and one division (the log1p of the log-sum-exp is
+ * taken as a running product of the (1 + e) factors of unit-weight triples, one log per 512 of them).
  */
-export function bgnbdLogLikelihood(params: BgNbdParams, stats: BgNbdStats, grad?: Float64Array): number {
+export function bgnbdLogLikelihood(params: BgNbdParams, stats: LikelihoodData, grad?: Float64Array): number {
   const { r, alpha, a, b } = params;
-  const nx = stats.xs.length;
-  const cx = new Float64Array(nx);
-  const d4 = new Float64Array(nx);
+  const { xs, xWeight, zeroWeight, groupStart, gT, gTx, gW } = stats;
+  const nx = xs.length;
   const lnA = Math.log(alpha);
   const lgR = lgamma(r);
   const lgAB = lgamma(a + b);
   const lgB = lgamma(b);
   const lnAp = Math.log(a);
+  const wantGrad = grad !== undefined;
+  const psiR = wantGrad ? digamma(r) : 0;
+  const psiAB = wantGrad ? digamma(a + b) : 0;
+  const psiB = wantGrad ? digamma(b) : 0;
+  const nT = stats.ts.length;
+  const nTx = stats.txs.length;
+  const lt = new Float64Array(nT);
+  const it = new Float64Array(nT);
+  for (let k = 0; k < nT; k++) {
+    const v = alpha + (stats.ts[k] as number);
+    lt[k] = Math.log(v);
+    it[k] = 1 / v;
+  }
+  const ltx = new Float64Array(nTx);
+  const itx = new Float64Array(nTx);
+  for (let k = 0; k < nTx; k++) {
+    const v = alpha + (stats.txs[k] as number);
+    ltx[k] = Math.log(v);
+    itx[k] = 1 / v;
+  }
   let ll = 0;
   let gr = 0;
   let gAlpha = 0;
   let ga = 0;
   let gb = 0;
-  const psiR = grad ? digamma(r) : 0;
-  const psiAB = grad ? digamma(a + b) : 0;
-  const psiB = grad ? digamma(b) : 0;
-  for (let k = 0; k < nx; k++) {
-    const x = stats.xs[k] as number;
-    const w = stats.xWeight[k] as number;
-    const c =
-      x === 0 ? r * lnA : lgamma(r + x) - lgR + r * lnA + lgAB + lgamma(b + x) - lgB - lgamma(a + b + x);
-    cx[k] = c;
-    d4[k] = x > 0 ? lnAp - Math.log(b + x - 1) : Number.NEGATIVE_INFINITY;
-    ll += w * c;
-    if (grad && x > 0) {
-      const psiABx = digamma(a + b + x);
-      gr += w * (digamma(r + x) - psiR + lnA);
-      ga += w * (psiAB - psiABx);
-      gb += w * (psiAB + digamma(b + x) - psiB - psiABx);
-    } else if (grad) {
-      gr += w * lnA;
-    }
-    if (grad) gAlpha += (w * r) / alpha;
+  // x = 0: A1 + A2 = r ln α, A3 = -r ln(α+T); the A4 branch is absent.
+  let zl = 0;
+  let zi = 0;
+  for (let k = 0; k < nT; k++) {
+    const zw = zeroWeight[k] as number;
+    if (zw === 0) continue;
+    zl += zw * (lt[k] as number);
+    zi += zw * (it[k] as number);
   }
-  const lt = new Float64Array(stats.ts.length);
-  const it = new Float64Array(stats.ts.length);
-  for (let k = 0; k < lt.length; k++) {
-    const v = alpha + (stats.ts[k] as number);
-    lt[k] = Math.log(v);
-    it[k] = 1 / v;
-  }
-  const ltx = new Float64Array(stats.txs.length);
-  const itx = new Float64Array(stats.txs.length);
-  for (let k = 0; k < ltx.length; k++) {
-    const v = alpha + (stats.txs[k] as number);
-    ltx[k] = Math.log(v);
-    itx[k] = 1 / v;
-  }
-  const { weight, xId, txId, tId, xs } = stats;
-  for (let k = 0; k < stats.size; k++) {
-    const xi = xId[k] as number;
-    const ti = tId[k] as number;
+  ll -= r * zl;
+  gr -= zl;
+  gAlpha -= r * zi;
+  let maxT = 0;
+  for (let k = 0; k < nT; k++) maxT = Math.max(maxT, stats.ts[k] as number);
+  const spanL = Math.log1p(maxT / alpha); // ln(α + max T) - ln α
+  const tableMin = 2 * (nT + nTx);
+  const P = new Float64Array(nT);
+  const Q = new Float64Array(nTx);
+  let logProd = 0; // Σ ln(1 + e) of unit-weight triples, accumulated as running products (each factor <= 2 or < 1e151)
+  let prod = 1;
+  for (let xi = 0; xi < nx; xi++) {
     const x = xs[xi] as number;
-    const w = weight[k] as number;
-    const rx = r + x;
-    const a3 = -rx * (lt[ti] as number);
+    const wx = xWeight[xi] as number;
     if (x === 0) {
-      ll += w * a3;
-      if (grad) {
-        gr -= w * (lt[ti] as number);
-        gAlpha -= w * rx * (it[ti] as number);
-      }
+      ll += wx * r * lnA;
+      gr += wx * lnA;
+      gAlpha += (wx * r) / alpha;
       continue;
     }
-    const txi = txId[k] as number;
-    const a4 = (d4[xi] as number) - rx * (ltx[txi] as number);
-    let s: number; // weight of the A4 branch, σ(A4 - A3)
-    if (a4 > a3) {
-      const e = Math.exp(a3 - a4);
-      ll += w * (a4 + Math.log1p(e));
-      s = 1 / (1 + e);
+    ll += wx * (lgamma(r + x) - lgR + r * lnA + lgAB + lgamma(b + x) - lgB - lgamma(a + b + x));
+    if (wantGrad) {
+      const psiABx = digamma(a + b + x);
+      gr += wx * (digamma(r + x) - psiR + lnA);
+      gAlpha += (wx * r) / alpha;
+      ga += wx * (psiAB - psiABx);
+      gb += wx * (psiAB + digamma(b + x) - psiB - psiABx);
+    }
+    const rx = r + x;
+    const bx = b + x - 1;
+    const d4 = lnAp - Math.log(bx);
+    // Per triple: A3 = -(r+x) ln(α+T), A4 = d4 - (r+x) ln(α+t_x), ll += ln(e^A3 + e^A4) and
+    // s = σ(A4 - A3) is the weight of the A4 branch in the gradient.
+    let sumA = 0;
+    let sumS = 0;
+    let sumL = 0;
+    let sumI = 0;
+    const start = groupStart[xi] as number;
+    const end = groupStart[xi + 1] as number;
+    const K = Math.exp(d4);
+    if (end - start > tableMin && rx * spanL < 300 && K < 1e20 && K > 1e-280) {
+      // Large group: E = e^(A4-A3) = K·P[T]·Q[t_x] with K = a/(b+x-1), P = ((α+T)/α)^(r+x) ∈ [1, e^300],
+      // Q = (α/(α+t_x))^(r+x) ∈ [e^-300, 1]: one exp per distinct T and t_x instead of one per triple,
+      // and ln(e^A3 + e^A4) = A3 + ln(1 + E) with E < 1e151 (no overflow in the running product).
+      for (let k = 0; k < nT; k++) P[k] = Math.exp(rx * ((lt[k] as number) - lnA));
+      for (let k = 0; k < nTx; k++) Q[k] = Math.exp(-rx * ((ltx[k] as number) - lnA));
+      let sumW3 = 0;
+      for (let k = start; k < end; k++) {
+        const w = gW[k] as number;
+        const ti = gT[k] as number;
+        const txi = gTx[k] as number;
+        const L3 = lt[ti] as number;
+        const E = K * (P[ti] as number) * (Q[txi] as number);
+        const s = E / (1 + E);
+        if (w === 1) {
+          prod *= 1 + E;
+          if (prod > 1e150) {
+            logProd += Math.log(prod);
+            prod = 1;
+          }
+        } else {
+          sumA += w * Math.log1p(E);
+        }
+        const ws = w * s;
+        sumW3 += w * L3;
+        sumS += ws;
+        sumL += ws * ((ltx[txi] as number) - L3);
+        const I3 = it[ti] as number;
+        sumI += w * I3 + ws * ((itx[txi] as number) - I3);
+      }
+      sumA -= rx * sumW3;
+      sumL += sumW3;
     } else {
-      const e = Math.exp(a4 - a3);
-      ll += w * (a3 + Math.log1p(e));
-      s = e / (1 + e);
+      for (let k = start; k < end; k++) {
+        const w = gW[k] as number;
+        const ti = gT[k] as number;
+        const txi = gTx[k] as number;
+        const L3 = lt[ti] as number;
+        const L4 = ltx[txi] as number;
+        const diff = d4 + rx * (L3 - L4); // A4 - A3
+        let e: number;
+        let s: number;
+        if (diff > 0) {
+          e = Math.exp(-diff);
+          s = 1 / (1 + e);
+          sumA += w * (d4 - rx * L4);
+        } else {
+          e = Math.exp(diff);
+          s = e / (1 + e);
+          sumA -= w * rx * L3;
+        }
+        if (w === 1) {
+          prod *= 1 + e;
+          if (prod > 1e150) {
+            logProd += Math.log(prod);
+            prod = 1;
+          }
+        } else {
+          sumA += w * Math.log1p(e);
+        }
+        const ws = w * s;
+        sumS += ws;
+        sumL += w * L3 + ws * (L4 - L3);
+        const I3 = it[ti] as number;
+        sumI += w * I3 + ws * ((itx[txi] as number) - I3);
+      }
     }
-    if (grad) {
-      const s3 = 1 - s;
-      gr -= w * (s3 * (lt[ti] as number) + s * (ltx[txi] as number));
-      gAlpha -= w * rx * (s3 * (it[ti] as number) + s * (itx[txi] as number));
-      ga += (w * s) / a;
-      gb -= (w * s) / (b + x - 1);
-    }
+    ll += sumA;
+    gr -= sumL;
+    gAlpha -= rx * sumI;
+    ga += sumS / a;
+    gb -= sumS / bx;
   }
+  ll += logProd + Math.log(prod);
   if (grad) {
     grad[0] = gr;
     grad[1] = gAlpha;
@@ -207,22 +330,82 @@ export interface FitOptions {
   /** L2 penalty on the parameters, as lifetimes: mean NLL + penalizer · Σ θ². */
   penalizer?: number;
   initial?: BgNbdParams;
+  /**
+   * Above this many distinct x > 0 triples (default 40,000) the start point and the initial inverse
+   * Hessian come from a fit on a weighted subsample of about `subsampleSize / 2` triples; the fit on the
+   * full data then only refines (the result is the full data's MLE, to the same gradient tolerance).
+   * 0 disables the subsample stage.
+   */
+  subsampleSize?: number;
 }
 
-/** Maximum-likelihood fit over log-parameters with BFGS and the analytic gradient. */
-export function fitBgNbd(stats: BgNbdStats, options: FitOptions = {}): BgNbdFit {
-  const penalizer = options.penalizer ?? 0;
-  if (!(penalizer >= 0)) throw new Error('penalizer must be >= 0');
-  if (stats.customers <= 0) throw new Error('cannot fit BG/NBD on zero customers');
-  const W = stats.customers;
+/** The fields `bgnbdLogLikelihood` reads. */
+type LikelihoodData = Pick<
+  BgNbdStats,
+  'customers' | 'xs' | 'txs' | 'ts' | 'xWeight' | 'zeroWeight' | 'groupStart' | 'gT' | 'gTx' | 'gW'
+>;
+
+/**
+ * A weighted pseudo-sample of the data with expected total weight `rate`·W: the x = 0 weights scaled
+ * by `rate`; each x > 0 triple kept with weight w·rate when that is >= 1, else kept with probability
+ * w·rate and weight 1 (deterministic hash). Its MLE is close to the full data's.
+ */
+function thinStats(stats: BgNbdStats, rate: number): LikelihoodData {
+  const { xs, groupStart, gT, gTx, gW } = stats;
+  const nx = xs.length;
+  const zeroWeight = stats.zeroWeight.map((w) => w * rate);
+  const xWeight = new Float64Array(nx);
+  const subStart = new Int32Array(nx + 1);
+  const sT: number[] = [];
+  const sTx: number[] = [];
+  const sW: number[] = [];
+  let h = 0x9e3779b9;
+  for (let xi = 0; xi < nx; xi++) {
+    if (xs[xi] === 0) {
+      let zw = 0;
+      for (const w of zeroWeight) zw += w;
+      xWeight[xi] = zw;
+    }
+    for (let k = groupStart[xi] as number; k < (groupStart[xi + 1] as number); k++) {
+      const wr = (gW[k] as number) * rate;
+      h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + k;
+      h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+      const u = ((h ^ (h >>> 15)) >>> 0) / 4294967296;
+      if (wr < 1 && u >= wr) continue;
+      const w = Math.max(1, wr);
+      sT.push(gT[k] as number);
+      sTx.push(gTx[k] as number);
+      sW.push(w);
+      xWeight[xi] = (xWeight[xi] as number) + w;
+    }
+    subStart[xi + 1] = sT.length;
+  }
+  let customers = 0;
+  for (const w of xWeight) customers += w;
+  return {
+    customers,
+    xs,
+    txs: stats.txs,
+    ts: stats.ts,
+    xWeight,
+    zeroWeight,
+    groupStart: subStart,
+    gT: Int32Array.from(sT),
+    gTx: Int32Array.from(sTx),
+    gW: Float64Array.from(sW),
+  };
+}
+
+function bgnbdObjective(data: LikelihoodData, penalizer: number) {
+  const W = data.customers;
   const g = new Float64Array(4);
   const p: BgNbdParams = { r: 1, alpha: 1, a: 1, b: 1 };
-  const objective = (lp: Float64Array, grad: Float64Array): number => {
+  return (lp: Float64Array, grad: Float64Array): number => {
     p.r = Math.exp(lp[0] as number);
     p.alpha = Math.exp(lp[1] as number);
     p.a = Math.exp(lp[2] as number);
     p.b = Math.exp(lp[3] as number);
-    const ll = bgnbdLogLikelihood(p, stats, g);
+    const ll = bgnbdLogLikelihood(p, data, g);
     const th = [p.r, p.alpha, p.a, p.b];
     let pen = 0;
     for (let k = 0; k < 4; k++) {
@@ -232,14 +415,38 @@ export function fitBgNbd(stats: BgNbdStats, options: FitOptions = {}): BgNbdFit 
     }
     return -ll / W + penalizer * pen;
   };
+}
+
+/** Maximum-likelihood fit over log-parameters with BFGS and the analytic gradient. */
+export function fitBgNbd(stats: BgNbdStats, options: FitOptions = {}): BgNbdFit {
+  const penalizer = options.penalizer ?? 0;
+  if (!(penalizer >= 0)) throw new Error('penalizer must be >= 0');
+  if (stats.customers <= 0) throw new Error('cannot fit BG/NBD on zero customers');
+  const W = stats.customers;
   let meanT = 0;
   for (let k = 0; k < stats.size; k++)
     meanT += (stats.weight[k] as number) * (stats.ts[stats.tId[k] as number] as number);
   meanT /= W;
   const init = options.initial ?? { r: 1, alpha: Math.max(1e-3, meanT), a: 1, b: 1 };
-  const res = minimizeBfgs(objective, [init.r, init.alpha, init.a, init.b].map(Math.log), {
+  let x0 = [init.r, init.alpha, init.a, init.b].map(Math.log);
+  let inverseHessian: Float64Array | undefined;
+  const subsampleSize = options.subsampleSize ?? 40_000;
+  const repeat = stats.gW.length;
+  if (!options.initial && subsampleSize > 0 && repeat > subsampleSize) {
+    const sub = thinStats(stats, subsampleSize / 2 / repeat);
+    const subObjective = bgnbdObjective(sub, penalizer);
+    const pre = minimizeBfgs(subObjective, x0, { gradTol: 1e-7, maxIterations: 1000 });
+    if (pre.converged && pre.x.every(Number.isFinite)) {
+      x0 = Array.from(pre.x);
+      // The subsample's Hessian at its optimum (finite differences of the analytic gradient) is a
+      // close estimate of the full data's: the refinement then takes near-Newton steps from the start.
+      inverseHessian = inverseHessianAt(subObjective, pre.x) ?? pre.inverseHessian;
+    }
+  }
+  const res = minimizeBfgs(bgnbdObjective(stats, penalizer), x0, {
     gradTol: 1e-10,
     maxIterations: 1000,
+    ...(inverseHessian ? { inverseHessian } : {}),
   });
   const fit: BgNbdParams = {
     r: Math.exp(res.x[0] as number),
@@ -251,7 +458,13 @@ export function fitBgNbd(stats: BgNbdStats, options: FitOptions = {}): BgNbdFit 
   for (const v of [fit.r, fit.alpha, fit.a, fit.b, logLikelihood]) {
     if (!Number.isFinite(v) || v === 0) throw new Error(`BG/NBD fit failed (${res.message})`);
   }
-  return { ...fit, logLikelihood, iterations: res.iterations, converged: res.converged };
+  return {
+    ...fit,
+    logLikelihood,
+    iterations: res.iterations,
+    evaluations: res.evaluations,
+    converged: res.converged,
+  };
 }
 
 /** P(alive | x, t_x, T). 1 when x = 0 (lifetimes convention: no repeat purchase, no death yet). */

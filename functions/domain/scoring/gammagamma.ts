@@ -1,6 +1,6 @@
 // Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"), lifetimes conventions.
 import { KeyIndex } from './keyindex.js';
-import { minimizeBfgs } from './optimize.js';
+import { inverseHessianAt, minimizeBfgs } from './optimize.js';
 import { digamma, lgamma } from './special.js';
 
 export interface GammaGammaParams {
@@ -13,6 +13,8 @@ export interface GammaGammaFit extends GammaGammaParams {
   logLikelihood: number;
   customers: number;
   iterations: number;
+  /** Objective evaluations of the full-data fit. */
+  evaluations: number;
   converged: boolean;
 }
 
@@ -133,15 +135,42 @@ export function gammaGammaLogLikelihood(
   return ll;
 }
 
-/** Maximum-likelihood fit over log-parameters (BFGS, analytic gradient), optional L2 penalty like lifetimes. */
-export function fitGammaGamma(s: GammaGammaStats, options: { penalizer?: number } = {}): GammaGammaFit {
-  const penalizer = options.penalizer ?? 0;
-  if (s.customers === 0)
-    throw new Error('cannot fit Gamma-Gamma: no customer with frequency > 0 and monetary > 0');
+/** Every `stride`-th repeat customer, as stats of their own (for the start point of large fits). */
+function strideSample(s: GammaGammaStats, stride: number): GammaGammaStats {
+  const m = Math.ceil(s.customers / stride);
+  const x = new Float64Array(m);
+  const xm = new Float64Array(m);
+  const xIdx = new KeyIndex(1, 256);
+  const perX: number[] = [];
+  const countX: number[] = [];
+  let sumLogM = 0;
+  for (let j = 0; j < m; j++) {
+    const xi = s.x[j * stride] as number;
+    const xmi = s.xm[j * stride] as number;
+    x[j] = xi;
+    xm[j] = xmi;
+    const lm = Math.log(xmi / xi);
+    sumLogM += lm;
+    const id = xIdx.add(xi);
+    perX[id] = (perX[id] ?? 0) + xi * lm;
+    countX[id] = (countX[id] ?? 0) + 1;
+  }
+  return {
+    customers: m,
+    xs: xIdx.keys.slice(0, xIdx.size),
+    xCount: Float64Array.from(countX),
+    sumXLogM: Float64Array.from(perX),
+    sumLogM,
+    x,
+    xm,
+  };
+}
+
+function ggObjective(s: GammaGammaStats, penalizer: number) {
   const W = s.customers;
   const g = new Float64Array(3);
   const par: GammaGammaParams = { p: 1, q: 1, v: 1 };
-  const objective = (lp: Float64Array, grad: Float64Array): number => {
+  return (lp: Float64Array, grad: Float64Array): number => {
     par.p = Math.exp(lp[0] as number);
     par.q = Math.exp(lp[1] as number);
     par.v = Math.exp(lp[2] as number);
@@ -155,13 +184,42 @@ export function fitGammaGamma(s: GammaGammaStats, options: { penalizer?: number 
     }
     return -ll / W + penalizer * pen;
   };
+}
+
+/**
+ * Maximum-likelihood fit over log-parameters (BFGS, analytic gradient), optional L2 penalty like lifetimes.
+ * Above `subsampleSize` repeat customers (default 40,000) the start point and initial inverse Hessian come
+ * from a fit on every k-th customer (about subsampleSize / 2 of them); the full-data fit then refines to the
+ * same gradient tolerance. 0 disables that stage.
+ */
+export function fitGammaGamma(
+  s: GammaGammaStats,
+  options: { penalizer?: number; subsampleSize?: number } = {},
+): GammaGammaFit {
+  const penalizer = options.penalizer ?? 0;
+  if (s.customers === 0)
+    throw new Error('cannot fit Gamma-Gamma: no customer with frequency > 0 and monetary > 0');
+  const W = s.customers;
   // Start: p = 1, q = 2, v = mean spend (scale of the data), so the optimiser starts in a sane region.
   let meanM = 0;
   for (let i = 0; i < W; i++) meanM += (s.xm[i] as number) / (s.x[i] as number);
   meanM /= W;
-  const res = minimizeBfgs(objective, [0, Math.log(2), Math.log(Math.max(meanM, 1e-12))], {
+  let x0 = [0, Math.log(2), Math.log(Math.max(meanM, 1e-12))];
+  let inverseHessian: Float64Array | undefined;
+  const subsampleSize = options.subsampleSize ?? 40_000;
+  if (subsampleSize > 0 && W > subsampleSize) {
+    const sub = strideSample(s, Math.ceil(W / (subsampleSize / 2)));
+    const subObjective = ggObjective(sub, penalizer);
+    const pre = minimizeBfgs(subObjective, x0, { gradTol: 1e-7, maxIterations: 1000 });
+    if (pre.converged && pre.x.every(Number.isFinite)) {
+      x0 = Array.from(pre.x);
+      inverseHessian = inverseHessianAt(subObjective, pre.x) ?? pre.inverseHessian;
+    }
+  }
+  const res = minimizeBfgs(ggObjective(s, penalizer), x0, {
     gradTol: 1e-10,
     maxIterations: 1000,
+    ...(inverseHessian ? { inverseHessian } : {}),
   });
   const fit = {
     p: Math.exp(res.x[0] as number),
@@ -172,7 +230,14 @@ export function fitGammaGamma(s: GammaGammaStats, options: { penalizer?: number 
   for (const val of [fit.p, fit.q, fit.v, logLikelihood]) {
     if (!Number.isFinite(val) || val === 0) throw new Error(`Gamma-Gamma fit failed (${res.message})`);
   }
-  return { ...fit, logLikelihood, customers: W, iterations: res.iterations, converged: res.converged };
+  return {
+    ...fit,
+    logLikelihood,
+    customers: W,
+    iterations: res.iterations,
+    evaluations: res.evaluations,
+    converged: res.converged,
+  };
 }
 
 /** Population mean spend p·v/(q-1); NaN when q <= 1 (undefined mean). */

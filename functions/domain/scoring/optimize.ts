@@ -9,6 +9,17 @@ export interface MinimizeOptions {
   /** Stop when the relative decrease of f in one iteration falls below this (after a few iterations). */
   fTol?: number;
   maxIterations?: number;
+  /**
+   * Initial inverse Hessian (n×n, row-major), e.g. from a fit on a subsample. Without it the
+   * identity is used and the first step is scaled down to unit length.
+   */
+  inverseHessian?: ArrayLike<number>;
+  /**
+   * Relative noise level of f: a step that changes f by less than `fNoise·|f|` is judged by the
+   * gradient alone (Hager & Zhang's approximate Wolfe conditions), so the search keeps making
+   * progress on the gradient when f no longer resolves the decrease. Default 1e-12.
+   */
+  fNoise?: number;
 }
 
 export interface MinimizeResult {
@@ -18,6 +29,8 @@ export interface MinimizeResult {
   evaluations: number;
   converged: boolean;
   message: string;
+  /** Final inverse-Hessian approximation (n×n, row-major). */
+  inverseHessian: Float64Array;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -59,7 +72,13 @@ export function minimizeBfgs(
   const y = new Float64Array(n);
   const Hy = new Float64Array(n);
   const H = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) H[i * n + i] = 1;
+  if (options.inverseHessian) {
+    if (options.inverseHessian.length !== n * n) throw new Error('inverseHessian must be n×n');
+    H.set(Array.from(options.inverseHessian));
+  } else {
+    for (let i = 0; i < n; i++) H[i * n + i] = 1;
+  }
+  const fNoise = options.fNoise ?? 1e-12;
 
   const evalAt = (alpha: number): number => {
     for (let i = 0; i < n; i++) xNew[i] = (x[i] as number) + alpha * (p[i] as number);
@@ -71,12 +90,20 @@ export function minimizeBfgs(
   evaluations++;
   let f = fn(x, g);
   if (!Number.isFinite(f)) {
-    return { x, f, iterations: 0, evaluations, converged: false, message: 'objective not finite at start' };
+    return {
+      x,
+      f,
+      iterations: 0,
+      evaluations,
+      converged: false,
+      message: 'objective not finite at start',
+      inverseHessian: H,
+    };
   }
   let iterations = 0;
   let message = 'maximum iterations reached';
   let converged = false;
-  let firstStep = true;
+  let firstStep = !options.inverseHessian;
 
   while (iterations < maxIterations) {
     if (maxAbs(g) < gradTol) {
@@ -100,7 +127,11 @@ export function minimizeBfgs(
       }
       dg0 = dot(p, g);
     }
-    // Line search (strong Wolfe).
+    // Line search: strong Wolfe, or approximate Wolfe (Hager & Zhang 2005) when the change of f is
+    // within its noise level: 0.9·φ'(0) <= φ'(α) <= -0.8·φ'(0) and f(α) <= f(0) + fNoise·|f(0)|.
+    const fLimit = f + fNoise * Math.abs(f);
+    const approxWolfe = (fa: number, dga: number): boolean =>
+      fa <= fLimit && dga >= c2 * dg0 && dga <= -0.8 * dg0;
     let alpha = firstStep ? Math.min(1, 1 / Math.max(1e-12, maxAbs(p))) : 1;
     let alphaPrev = 0;
     let fPrev = f;
@@ -125,6 +156,11 @@ export function minimizeBfgs(
         }
         const fa = evalAt(a);
         const dga = Number.isFinite(fa) ? dot(gNew, p) : Number.NaN;
+        if (approxWolfe(fa, dga)) {
+          fNew = fa;
+          alpha = a;
+          return true;
+        }
         if (!Number.isFinite(fa) || fa > f + c1 * a * dg0 || fa >= fLo) {
           hi = a;
           fHi = fa;
@@ -156,6 +192,11 @@ export function minimizeBfgs(
     };
     for (let k = 0; k < 50; k++) {
       const fa = evalAt(alpha);
+      if (Number.isFinite(fa) && approxWolfe(fa, dot(gNew, p))) {
+        fNew = fa;
+        found = true;
+        break;
+      }
       if (!Number.isFinite(fa) || fa > f + c1 * alpha * dg0 || (k > 0 && fa >= fPrev)) {
         found = zoom(alphaPrev, alpha, fPrev, dgPrev, fa, Number.isFinite(fa) ? dot(gNew, p) : Number.NaN);
         break;
@@ -192,7 +233,7 @@ export function minimizeBfgs(
     f = fNew;
     const sy = dot(s, y);
     if (sy > 1e-300) {
-      if (iterations === 1) {
+      if (iterations === 1 && !options.inverseHessian) {
         // Scale the initial inverse Hessian (N&W eq. 6.20).
         const scale = sy / dot(y, y);
         H.fill(0);
@@ -227,5 +268,57 @@ export function minimizeBfgs(
       break;
     }
   }
-  return { x, f, iterations, evaluations, converged, message };
+  return { x, f, iterations, evaluations, converged, message, inverseHessian: H };
+}
+
+/**
+ * Inverse of the Hessian of `fn` at `x`, by central differences of the analytic gradient (2n gradient
+ * evaluations, step h in each coordinate), symmetrised; null when it is not positive definite.
+ */
+export function inverseHessianAt(fn: Objective, x: ArrayLike<number>, h = 1e-4): Float64Array | null {
+  const n = x.length;
+  const Hm = new Float64Array(n * n);
+  const xp = Float64Array.from(x);
+  const gp = new Float64Array(n);
+  const gm = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const xj = x[j] as number;
+    xp[j] = xj + h;
+    const fp = fn(xp, gp);
+    xp[j] = xj - h;
+    const fm = fn(xp, gm);
+    xp[j] = xj;
+    if (!Number.isFinite(fp) || !Number.isFinite(fm)) return null;
+    for (let i = 0; i < n; i++) Hm[i * n + j] = ((gp[i] as number) - (gm[i] as number)) / (2 * h);
+  }
+  // Symmetrise, then invert through the Cholesky factor (fails unless positive definite).
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = 0.5 * ((Hm[i * n + j] as number) + (Hm[j * n + i] as number));
+      for (let k = 0; k < j; k++) v -= (L[i * n + k] as number) * (L[j * n + k] as number);
+      if (i === j) {
+        if (!(v > 0)) return null;
+        L[i * n + i] = Math.sqrt(v);
+      } else {
+        L[i * n + j] = v / (L[j * n + j] as number);
+      }
+    }
+  }
+  const inv = new Float64Array(n * n);
+  const col = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    // Solve L Lᵀ y = e_c.
+    for (let i = 0; i < n; i++) {
+      let v = i === c ? 1 : 0;
+      for (let k = 0; k < i; k++) v -= (L[i * n + k] as number) * (col[k] as number);
+      col[i] = v / (L[i * n + i] as number);
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let v = col[i] as number;
+      for (let k = i + 1; k < n; k++) v -= (L[k * n + i] as number) * (inv[k * n + c] as number);
+      inv[i * n + c] = v / (L[i * n + i] as number);
+    }
+  }
+  return inv.every(Number.isFinite) ? inv : null;
 }
