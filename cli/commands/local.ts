@@ -6,7 +6,6 @@ import { exampleCampaignFiles, pushCampaignFiles } from '../local/campaigns.js';
 import { writeOutbox } from '../local/outbox.js';
 import { localPaths } from '../local/paths.js';
 import { formatSummary } from '../local/report.js';
-import { runNight } from '../local/runNight.js';
 import { openLocalSession } from '../local/session.js';
 import { seedPopulation } from '../seed/load.js';
 
@@ -110,6 +109,8 @@ export function registerLocalCommands(program: Command): void {
           const since = Math.floor(Date.now() / 1000) - 1;
           log(`running the night of ${runDate}…`);
           let lastShown = '';
+          // Loaded on demand: it builds the CDK app, which other commands need not pay for.
+          const { runNight } = await import('../local/runNight.js');
           const result = await runNight({
             runDate,
             onProgress: ({ state, type }) => {

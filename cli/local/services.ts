@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import sesLocal from 'aws-ses-v2-local';
 import { resetClients } from '../../functions/adapters/clients.js';
 import { TABLE_SCHEMAS } from '../../functions/adapters/tables.js';
 import { localPaths } from './paths.js';
@@ -55,10 +54,14 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
     : await startDynaliteChild(persist ? paths.dynamodb : undefined);
   const dynamoPort = dynamo.port;
 
-  const startSes = ((sesLocal as unknown as { default?: unknown }).default ?? sesLocal) as (opts: {
-    host: string;
-    port: number;
-  }) => Promise<Server>;
+  // Imported on demand: commands that never start the services do not load the emulator.
+  // The package is CommonJS with an `exports.default`: depending on the loader the function sits at
+  // `default` or at `default.default`.
+  type StartSes = (opts: { host: string; port: number }) => Promise<Server>;
+  const sesModule = (await import('aws-ses-v2-local')) as unknown as { default?: unknown };
+  const inner = sesModule.default as { default?: unknown } | StartSes | undefined;
+  const startSes = (typeof inner === 'function' ? inner : inner?.default) as StartSes;
+  if (typeof startSes !== 'function') throw new Error('aws-ses-v2-local: no start function found');
   const sesServer = await startSes({ host: '127.0.0.1', port: 0 });
   const sesPort = (sesServer.address() as AddressInfo).port;
 
