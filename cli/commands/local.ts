@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { documentClient } from '../../functions/adapters/clients.js';
+import { RunStore } from '../../functions/adapters/runStore.js';
 import { todayUtc } from '../../functions/domain/night/dates.js';
 import { exampleCampaignFiles, pushCampaignFiles } from '../local/campaigns.js';
 import { writeOutbox } from '../local/outbox.js';
@@ -108,18 +109,15 @@ export function registerLocalCommands(program: Command): void {
           }
           const since = Math.floor(Date.now() / 1000) - 1;
           log(`running the night of ${runDate}…`);
-          let lastShown = '';
           // Loaded on demand: it builds the CDK app, which other commands need not pay for.
           const { runNight } = await import('../local/runNight.js');
-          const result = await runNight({
-            runDate,
-            onProgress: ({ state, type }) => {
-              if (opts.json || type !== 'StateEntered' || state === lastShown) return;
-              lastShown = state;
-              if (process.stderr.isTTY) process.stderr.write(`\r  ${state.padEnd(24)}`);
-            },
-          });
-          if (!opts.json && process.stderr.isTTY) process.stderr.write('\r'.padEnd(30) + '\r');
+          const stopProgress = opts.json ? () => undefined : showProgress(session, runDate);
+          let result: Awaited<ReturnType<typeof runNight>>;
+          try {
+            result = await runNight({ runDate });
+          } finally {
+            stopProgress();
+          }
           const outboxDir = join(localPaths(session.services.home).outbox, runDate);
           const written = await writeOutbox(session.services.sesEndpoint, outboxDir, since);
           const report = {
@@ -140,4 +138,35 @@ export function registerLocalCommands(program: Command): void {
         }
       },
     );
+}
+
+/**
+ * Progress of a long night, read from the same per-segment progress items the handlers save
+ * after every page: customers scored so far and emails sent, refreshed every second on a TTY.
+ */
+function showProgress(session: Awaited<ReturnType<typeof openLocalSession>>, runDate: string): () => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  const runs = new RunStore(documentClient(), session.tables);
+  let total: number | undefined;
+  void session.customers.count().then((n) => {
+    total = n;
+  });
+  const sum = (items: { counts: Record<string, number> }[], key: string) =>
+    items.reduce((n, p) => n + (p.counts[key] ?? 0), 0);
+  const timer = setInterval(() => {
+    void Promise.all([runs.listProgress(runDate, 'score'), runs.listProgress(runDate, 'send')])
+      .then(([score, send]) => {
+        const scored = sum(score, 'customers');
+        const sent = sum(send, 'send:sent');
+        const of = total ? ` of ${total.toLocaleString('en')}` : '';
+        process.stderr.write(
+          `\r  scored ${scored.toLocaleString('en')}${of} customers, sent ${sent.toLocaleString('en')} emails   `,
+        );
+      })
+      .catch(() => undefined);
+  }, 1000);
+  return () => {
+    clearInterval(timer);
+    process.stderr.write(`\r${' '.repeat(72)}\r`);
+  };
 }
