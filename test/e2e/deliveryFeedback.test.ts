@@ -1,15 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleCampaignFiles, pushCampaignFiles } from '../../cli/local/campaigns.js';
 import { writeOutbox } from '../../cli/local/outbox.js';
 import { runNight } from '../../cli/local/runNight.js';
-import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
+import type { LocalSession } from '../../cli/local/session.js';
 import { startUnsubscribeServer, type UnsubscribeServer } from '../../cli/local/unsubscribeServer.js';
-import { seedPopulation } from '../../cli/seed/load.js';
 import { documentClient } from '../../functions/adapters/clients.js';
 import { type LedgerEntry, LedgerStore } from '../../functions/adapters/ledgerStore.js';
 import { SendFeedbackStore } from '../../functions/adapters/sendStats.js';
@@ -22,6 +19,7 @@ import {
 } from '../../functions/domain/delivery/simulatedSesEvent.js';
 import { signUnsubscribeToken } from '../../functions/domain/delivery/unsubscribeToken.js';
 import { processSesEvents } from '../../functions/handlers/sesEvents.js';
+import { openTestSession, seedWithExamples } from '../support/localWorld.js';
 
 // Proofs (c) and (d) of docs/delivery.md: opt-outs through the real local endpoint, SES feedback
 // through the real handler, and what the outbox emails carry, on the embedded services.
@@ -59,6 +57,7 @@ describe('opt-outs and SES feedback, end to end on the embedded services', () =>
   let session: LocalSession;
   let server: UnsubscribeServer;
   let home: string;
+  let close: () => Promise<void>;
   let mails: Mail[] = [];
   const emailOf = new Map<string, string>();
   const customerOfEmail = new Map<string, string>();
@@ -84,26 +83,10 @@ describe('opt-outs and SES feedback, end to end on the embedded services', () =>
   }
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'retention-feedback-'));
     // The endpoint first (on a free port), so the emails of the night point to it.
     server = await startUnsubscribeServer({ port: 0 });
-    session = await openLocalSession({
-      home,
-      persist: false,
-      overrides: { UNSUBSCRIBE_BASE_URL: server.url },
-    });
-    await seedPopulation(documentClient(), session.tables, {
-      customers: 600,
-      seed: 5,
-      asOf: NIGHT_1,
-      orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
-    });
-    const pushed = await pushCampaignFiles(
-      session.campaigns,
-      await exampleCampaignFiles(process.cwd()),
-      'test',
-    );
-    expect(pushed.every((p) => p.ok)).toBe(true);
+    ({ session, home, close } = await openTestSession('feedback', { UNSUBSCRIBE_BASE_URL: server.url }));
+    await seedWithExamples(session, { customers: 600, seed: 5, asOf: NIGHT_1 });
     for (const c of await scanAll(session.tables.customers)) {
       const email = String((c.profile as { email: string }).email).toLowerCase();
       emailOf.set(String(c.customerId), email);
@@ -132,8 +115,7 @@ describe('opt-outs and SES feedback, end to end on the embedded services', () =>
 
   afterAll(async () => {
     await server?.close();
-    await session?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it('(d) every outbox email parses and carries List-Unsubscribe, List-Unsubscribe-Post and the footer', () => {

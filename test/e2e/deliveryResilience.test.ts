@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleCampaignFiles, pushCampaignFiles } from '../../cli/local/campaigns.js';
 import { runNight } from '../../cli/local/runNight.js';
-import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
-import { seedPopulation } from '../../cli/seed/load.js';
+import type { LocalSession } from '../../cli/local/session.js';
 import { documentClient, sesClient } from '../../functions/adapters/clients.js';
 import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
+import { openTestSession, seedWithExamples } from '../support/localWorld.js';
 
 // Proofs (a) and (b) of docs/delivery.md: a crash in the middle of sending and a re-run, and 20 %
 // throttling, against the embedded SES emulator and DynamoDB, through the real state machine.
@@ -81,24 +77,12 @@ function throttleError(): Error {
 
 describe('sending survives crashes and throttling without a duplicate', () => {
   let session: LocalSession;
-  let home: string;
+  let close: () => Promise<void>;
   const emailOf = new Map<string, string>();
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'retention-delivery-'));
-    session = await openLocalSession({ home, persist: false });
-    await seedPopulation(documentClient(), session.tables, {
-      customers: 600,
-      seed: 11,
-      asOf: SEED_AS_OF,
-      orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
-    });
-    const pushed = await pushCampaignFiles(
-      session.campaigns,
-      await exampleCampaignFiles(process.cwd()),
-      'test',
-    );
-    expect(pushed.every((p) => p.ok)).toBe(true);
+    ({ session, close } = await openTestSession('delivery'));
+    await seedWithExamples(session, { customers: 600, seed: 11, asOf: SEED_AS_OF });
     const out = await documentClient().send(
       new ScanCommand({ TableName: session.tables.customers, ProjectionExpression: 'customerId, profile' }),
     );
@@ -106,8 +90,7 @@ describe('sending survives crashes and throttling without a duplicate', () => {
   });
 
   afterAll(async () => {
-    await session?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it('(a) a crash after SES accepted the K-th message, then a re-run: each customer mailed at most once, every entry settled', async () => {

@@ -1,16 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleCampaignFiles, pushCampaignFiles } from '../../cli/local/campaigns.js';
 import { writeOutbox } from '../../cli/local/outbox.js';
 import { runNight } from '../../cli/local/runNight.js';
-import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
-import { seedPopulation } from '../../cli/seed/load.js';
+import type { LocalSession } from '../../cli/local/session.js';
 import { documentClient } from '../../functions/adapters/clients.js';
 import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
+import { openTestSession, seedWithExamples } from '../support/localWorld.js';
 
 const RUN_DATE = '2026-11-20';
 
@@ -22,27 +20,15 @@ async function ledger(session: LocalSession): Promise<LedgerEntry[]> {
 describe('a night through the real state machine and handlers', () => {
   let session: LocalSession;
   let home: string;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'retention-e2e-'));
-    session = await openLocalSession({ home, persist: false });
-    await seedPopulation(documentClient(), session.tables, {
-      customers: 600,
-      seed: 7,
-      asOf: RUN_DATE,
-      orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
-    });
-    const pushed = await pushCampaignFiles(
-      session.campaigns,
-      await exampleCampaignFiles(process.cwd()),
-      'test',
-    );
-    expect(pushed.every((p) => p.ok)).toBe(true);
+    ({ session, home, close } = await openTestSession('e2e'));
+    await seedWithExamples(session, { customers: 600, seed: 7, asOf: RUN_DATE });
   });
 
   afterAll(async () => {
-    await session?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it('scores everyone, sends the decided emails with unsubscribe headers, and a re-run sends nothing new', async () => {

@@ -1,43 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleCampaignFiles, pushCampaignFiles } from '../../cli/local/campaigns.js';
 import { runNight } from '../../cli/local/runNight.js';
-import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
-import { seedPopulation } from '../../cli/seed/load.js';
+import type { LocalSession } from '../../cli/local/session.js';
 import { documentClient } from '../../functions/adapters/clients.js';
 import type { CustomerRecord } from '../../functions/adapters/customerStore.js';
+import { openTestSession, seedWithExamples } from '../support/localWorld.js';
 
 const RUN_DATE = '2026-11-21';
 const CUSTOMERS = 400;
 
 describe('a night that is cut short resumes where it stopped', () => {
   let session: LocalSession;
-  let home: string;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'retention-resume-'));
     // Small pages and a deadline reserve longer than any Lambda timeout: every ScoreSegment
     // invocation handles one page, saves its resume key and returns done=false.
-    session = await openLocalSession({
-      home,
-      persist: false,
-      overrides: { SCAN_PAGE_SIZE: '40', DEADLINE_RESERVE_MS: '100000000' },
-    });
-    await seedPopulation(documentClient(), session.tables, {
-      customers: CUSTOMERS,
-      seed: 11,
-      asOf: RUN_DATE,
-      orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
-    });
-    await pushCampaignFiles(session.campaigns, await exampleCampaignFiles(process.cwd()), 'test');
+    ({ session, close } = await openTestSession('resume', {
+      SCAN_PAGE_SIZE: '40',
+      DEADLINE_RESERVE_MS: '100000000',
+    }));
+    await seedWithExamples(session, { customers: CUSTOMERS, seed: 11, asOf: RUN_DATE });
   });
 
   afterAll(async () => {
-    await session?.close();
-    rmSync(home, { recursive: true, force: true });
+    await close?.();
   });
 
   it('pages through segments across invocations, survives a crash, and scores every customer once', async () => {
