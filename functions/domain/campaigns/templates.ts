@@ -217,7 +217,7 @@ export function templateContext(subject: AudienceSubject, scope: TemplateScope):
       expectedAvgValue: s?.expectedAvgValue ?? null,
       clv: s?.clv ?? null,
       clvTier: s?.clvTier ?? null,
-      lifeStage: s?.lifeStage ?? null,
+      lifeStage: subject.lifeStage ?? s?.lifeStage ?? null,
       rfmGroup: s?.rfm.group ?? null,
     },
     offer: { code: scope.offerCode ?? null, expiresOn: scope.expiresOn },

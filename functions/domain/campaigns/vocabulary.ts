@@ -20,6 +20,8 @@ export interface AudienceSubject {
   aggregates: PurchaseAggregates;
   /** null when the customer could not be scored (e.g. a prospect without orders). */
   scores: CustomerScores | null;
+  /** Tonight's life stage; known even when the customer could not be scored (a prospect, say). */
+  lifeStage?: LifeStage | null | undefined;
   previousLifeStage: LifeStage | null;
   signals: Signal[];
   runDate: IsoDate;
@@ -244,7 +246,7 @@ export const FIELDS: readonly FieldSpec[] = [
     group: 'life stage',
     description: 'life stage tonight',
     values: LIFE_STAGES,
-    get: (s) => s.scores?.lifeStage,
+    get: (s) => s.lifeStage ?? s.scores?.lifeStage,
   },
   {
     name: 'previousLifeStage',

@@ -65,6 +65,7 @@ export function renderDecidedEmail(
       profile: customer.profile,
       aggregates: customer.aggregates,
       scores: night?.scores ?? null,
+      lifeStage: night?.lifeStage ?? null,
       previousLifeStage: null,
       signals: night?.signals ?? [],
       runDate: entry.runDate,

@@ -132,6 +132,7 @@ export function decideCustomer(ctx: NightContext, customer: CustomerInput): Deci
     profile: customer.profile,
     aggregates: agg,
     scores,
+    lifeStage,
     previousLifeStage: previous?.lifeStage ?? null,
     signals,
     runDate,
