@@ -1,7 +1,7 @@
 // `retention model fit|score`: BG/NBD + Gamma-Gamma from transactions or summaries.
 // Start-up: only node:fs and types at the top; the scoring engine, zod, csv-parse and readline are
 // imported inside the actions, so registering the commands costs nothing.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import type {
   ModelParams,
@@ -245,160 +245,359 @@ function parseNumber(b: Uint8Array, s: number, e: number): number {
   return Number(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', s, e));
 }
 
+/** Default read size of the streaming --summary reader; `RETENTION_SCORE_CHUNK_BYTES` overrides it (tests). */
+export const SUMMARY_CHUNK_BYTES = 4 << 20;
+/** At most this many rows are parsed, scored and written per batch (bounds the per-batch arrays). */
+const SUMMARY_BATCH_ROWS = 1 << 17;
+
+function summaryChunkBytes(): number {
+  const env = process.env['RETENTION_SCORE_CHUNK_BYTES'];
+  if (env === undefined || env === '') return SUMMARY_CHUNK_BYTES;
+  const v = Number(env);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`RETENTION_SCORE_CHUNK_BYTES must be a positive integer (got ${env})`);
+  return v;
+}
+
 /**
- * Reads the numeric summary format from one Buffer with a byte-level scanner; validates every line.
- * Customer ids stay byte ranges of the file until a message or the output needs them.
+ * Streams the numeric summary format: reads the file in fixed-size chunks (the partial last line is
+ * carried over to the next read; the buffer only grows when one line is longer than it) and parses
+ * complete lines with a byte-level scanner that validates every line. `next()` yields batches of rows
+ * into reused typed arrays; customer ids stay byte ranges of the buffer, valid until the next `next()`.
  */
-function loadSummary(file: string): Loaded {
-  const data = readFileSync(file);
-  // A plain Uint8Array view: element access in the scanning loops stays on the fast typed-array path.
-  const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const len = b.length;
-  let pos = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
-  let lineNo = 1;
-  let headerEnd = data.indexOf(10, pos);
-  if (headerEnd < 0) headerEnd = len;
-  const header = data
-    .toString('utf8', pos, headerEnd)
-    .replace(/\r$/, '')
-    .split(',')
-    .map((h) => h.trim());
-  pos = headerEnd + 1;
-  // The lifetimes/CDNOW names (ID,x,t_x,T,zbar) are accepted as aliases.
-  const ALIASES: Record<string, string> = {
-    ID: 'customer_id',
-    x: 'frequency',
-    t_x: 'recency',
-    zbar: 'monetary_value',
-  };
-  const named = header.map((h) => ALIASES[h] ?? h);
-  const idx = SUMMARY_HEADER.map((h) => named.indexOf(h));
-  const missing = SUMMARY_HEADER.filter((_, i) => idx[i] === -1);
-  if (missing.length > 0)
-    throw new InputError(
-      file,
-      1,
-      `missing column(s) ${missing.join(', ')} (header must include ${SUMMARY_HEADER.join(',')})`,
-    );
-  const width = header.length;
-  // Column → slot 0..4 (id, frequency, recency, T, monetary), -1 for other columns.
-  const slotOf = new Int32Array(width).fill(-1);
-  idx.forEach((col, slot) => {
-    slotOf[col as number] = slot;
-  });
-  // Capacity from the file size: a data line has at least 10 bytes ("a,0,0,0,0\n"), so this is
-  // rarely short (then it grows); the unused tail of the zero-filled arrays is never touched.
-  let cap = Math.max(1024, Math.ceil(len / 10));
-  let x = new Float64Array(cap);
-  let tx = new Float64Array(cap);
-  let T = new Float64Array(cap);
-  let m = new Float64Array(cap);
-  let idStart = new Uint32Array(cap);
-  let idEnd = new Uint32Array(cap);
-  const fs = new Int32Array(5); // field start per slot
-  const fe = new Int32Array(5); // field end per slot
-  const val = new Float64Array(5);
-  const raw = (slot: number) => data.toString('utf8', fs[slot] as number, fe[slot] as number);
-  let n = 0;
-  while (pos < len) {
-    lineNo++;
-    // One pass over the line: field boundaries at ',' up to '\n' (a '\r' before it is dropped).
-    const start = pos;
-    let k = 0;
-    let fstart = pos;
-    let i = pos;
-    for (;;) {
-      const c = i < len ? (b[i] as number) : 10;
-      if (c === 44 || c === 10) {
-        let fend = i;
-        if (c === 10 && fend > fstart && b[fend - 1] === 13) fend--;
-        if (k < width) {
-          const slot = slotOf[k] as number;
-          if (slot >= 0) {
-            fs[slot] = fstart;
-            fe[slot] = fend;
-          }
-        }
-        k++;
-        fstart = i + 1;
-        if (c === 10) break;
+class SummaryReader implements Ids {
+  count = 0;
+  private readonly fd: number;
+  private data: Buffer;
+  /** Plain Uint8Array view of `data`: element access in the scanning loops stays on the fast typed-array path. */
+  private b: Uint8Array;
+  private pos = 0;
+  private end = 0;
+  private eof = false;
+  private lineNo = 1;
+  private readonly width: number;
+  /** Column → slot 0..4 (id, frequency, recency, T, monetary), -1 for other columns. */
+  private readonly slotOf: Int32Array;
+  private readonly fs = new Int32Array(5); // field start per slot
+  private readonly fe = new Int32Array(5); // field end per slot
+  private readonly val = new Float64Array(5);
+  private cap = 4096;
+  private x = new Float64Array(this.cap);
+  private tx = new Float64Array(this.cap);
+  private T = new Float64Array(this.cap);
+  private m = new Float64Array(this.cap);
+  private idStart = new Uint32Array(this.cap);
+  private idEnd = new Uint32Array(this.cap);
+
+  constructor(
+    private readonly file: string,
+    chunk: number,
+  ) {
+    this.fd = openSync(file, 'r');
+    try {
+      this.data = Buffer.allocUnsafe(chunk);
+      this.b = new Uint8Array(this.data.buffer, this.data.byteOffset, this.data.byteLength);
+      this.fill();
+      const b = this.b;
+      if (this.end >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) this.pos = 3;
+      let headerEnd = this.find(10);
+      while (headerEnd < 0 && !this.eof) {
+        this.fill();
+        headerEnd = this.find(10);
       }
-      i++;
-    }
-    pos = i + 1;
-    if (k === 1) {
-      let blank = true;
-      for (let j = start; j < i; j++) {
-        if (!isSpace(b[j] as number)) {
-          blank = false;
-          break;
-        }
-      }
-      if (blank) continue;
-    }
-    if (k !== width) throw new InputError(file, lineNo, `expected ${width} fields, got ${k}`);
-    let s0 = fs[0] as number;
-    let e0 = fe[0] as number;
-    while (s0 < e0 && isSpace(b[s0] as number)) s0++;
-    while (e0 > s0 && isSpace(b[e0 - 1] as number)) e0--;
-    if (s0 === e0) throw new InputError(file, lineNo, 'empty customer_id');
-    for (let slot = 1; slot < 5; slot++) {
-      const v = parseNumber(b, fs[slot] as number, fe[slot] as number);
-      if (!Number.isFinite(v))
+      if (headerEnd < 0) headerEnd = this.end;
+      const header = this.data
+        .toString('utf8', this.pos, headerEnd)
+        .replace(/\r$/, '')
+        .split(',')
+        .map((h) => h.trim());
+      this.pos = headerEnd + 1;
+      // The lifetimes/CDNOW names (ID,x,t_x,T,zbar) are accepted as aliases.
+      const ALIASES: Record<string, string> = {
+        ID: 'customer_id',
+        x: 'frequency',
+        t_x: 'recency',
+        zbar: 'monetary_value',
+      };
+      const named = header.map((h) => ALIASES[h] ?? h);
+      const idx = SUMMARY_HEADER.map((h) => named.indexOf(h));
+      const missing = SUMMARY_HEADER.filter((_, i) => idx[i] === -1);
+      if (missing.length > 0)
         throw new InputError(
           file,
-          lineNo,
-          `${SUMMARY_HEADER[slot]} is not a number: ${JSON.stringify(raw(slot))}`,
+          1,
+          `missing column(s) ${missing.join(', ')} (header must include ${SUMMARY_HEADER.join(',')})`,
         );
-      val[slot] = v;
+      this.width = header.length;
+      this.slotOf = new Int32Array(this.width).fill(-1);
+      for (let slot = 0; slot < idx.length; slot++) this.slotOf[idx[slot] as number] = slot;
+    } catch (e) {
+      closeSync(this.fd);
+      throw e;
     }
-    const f = val[1] as number;
-    const r = val[2] as number;
-    const t = val[3] as number;
-    const mv = val[4] as number;
-    if (!Number.isInteger(f) || f < 0)
-      throw new InputError(file, lineNo, `frequency must be a non-negative integer: ${f}`);
-    if (t < 0) throw new InputError(file, lineNo, `T is negative: ${t}`);
-    if (r < 0 || r > t) throw new InputError(file, lineNo, `recency must be within [0, T]: ${r}`);
-    if (f === 0 && r !== 0) throw new InputError(file, lineNo, `recency must be 0 when frequency is 0: ${r}`);
-    if (mv < 0) throw new InputError(file, lineNo, `monetary_value is negative: ${mv}`);
-    if (n === cap) {
-      cap *= 2;
-      const grow = <A extends Float64Array | Uint32Array>(a: A, make: (c: number) => A): A => {
-        const g = make(cap);
-        g.set(a);
-        return g;
-      };
-      const f64 = (c: number) => new Float64Array(c);
-      const u32 = (c: number) => new Uint32Array(c);
-      x = grow(x, f64);
-      tx = grow(tx, f64);
-      T = grow(T, f64);
-      m = grow(m, f64);
-      idStart = grow(idStart, u32);
-      idEnd = grow(idEnd, u32);
-    }
-    idStart[n] = s0;
-    idEnd[n] = e0;
-    x[n] = f;
-    tx[n] = r;
-    T[n] = t;
-    m[n] = mv;
-    n++;
   }
-  if (n === 0) throw new Error(`${file}: no customers`);
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Index of byte `c` in the unread part of the buffer, or -1. */
+  private find(c: number): number {
+    const i = this.b.indexOf(c, this.pos);
+    return i >= 0 && i < this.end ? i : -1;
+  }
+
+  /** Moves the unread bytes to the front (doubling the buffer if they fill it) and reads until full or EOF. */
+  private fill(): void {
+    if (this.pos > 0) {
+      const keep = Math.max(0, this.end - this.pos);
+      if (keep > 0) this.data.copyWithin(0, this.pos, this.end);
+      this.end = keep;
+      this.pos = 0;
+    }
+    if (this.end === this.data.length && !this.eof) {
+      const g = Buffer.allocUnsafe(this.data.length * 2);
+      this.data.copy(g, 0, 0, this.end);
+      this.data = g;
+      this.b = new Uint8Array(g.buffer, g.byteOffset, g.byteLength);
+    }
+    while (!this.eof && this.end < this.data.length) {
+      const r = readSync(this.fd, this.data, this.end, this.data.length - this.end, null);
+      if (r === 0) this.eof = true;
+      else this.end += r;
+    }
+  }
+
+  /** Parses the next batch of rows (reading more of the file as needed); false at the end of the file. */
+  next(): boolean {
+    for (;;) {
+      this.count = 0;
+      this.parse();
+      if (this.count > 0) return true;
+      if (this.eof && this.pos >= this.end) return false;
+      this.fill();
+    }
+  }
+
+  /** The current batch as columns (views of the reused arrays). */
+  columns(): SummaryColumns {
+    const n = this.count;
+    return {
+      frequency: this.x.subarray(0, n),
+      recency: this.tx.subarray(0, n),
+      T: this.T.subarray(0, n),
+      monetaryValue: this.m.subarray(0, n),
+    };
+  }
+
+  get(i: number): string {
+    return this.data.toString('utf8', this.idStart[i] as number, this.idEnd[i] as number);
+  }
+
+  write(out: OutputFile, i: number): void {
+    out.bytes(this.b, this.idStart[i] as number, this.idEnd[i] as number);
+  }
+
+  private raw(slot: number): string {
+    return this.data.toString('utf8', this.fs[slot] as number, this.fe[slot] as number);
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const f64 = (a: Float64Array) => {
+      const g = new Float64Array(cap);
+      g.set(a);
+      return g;
+    };
+    const u32 = (a: Uint32Array) => {
+      const g = new Uint32Array(cap);
+      g.set(a);
+      return g;
+    };
+    this.x = f64(this.x);
+    this.tx = f64(this.tx);
+    this.T = f64(this.T);
+    this.m = f64(this.m);
+    this.idStart = u32(this.idStart);
+    this.idEnd = u32(this.idEnd);
+    this.cap = cap;
+  }
+
+  /**
+   * Parses complete lines from `pos` until the batch is full or the buffered bytes end (a line without
+   * its '\n' is left for the next read, unless the file has ended: then it is the last line).
+   */
+  private parse(): void {
+    const file = this.file;
+    const b = this.b;
+    const len = this.end;
+    const eof = this.eof;
+    const width = this.width;
+    const slotOf = this.slotOf;
+    const fs = this.fs;
+    const fe = this.fe;
+    const val = this.val;
+    let pos = this.pos;
+    let lineNo = this.lineNo;
+    let n = this.count;
+    while (pos < len && n < SUMMARY_BATCH_ROWS) {
+      // One pass over the line: field boundaries at ',' up to '\n' (a '\r' before it is dropped).
+      const start = pos;
+      let k = 0;
+      let fstart = pos;
+      let i = pos;
+      let partial = false;
+      for (;;) {
+        let c: number;
+        if (i < len) c = b[i] as number;
+        else if (eof) c = 10;
+        else {
+          partial = true;
+          break;
+        }
+        if (c === 44 || c === 10) {
+          let fend = i;
+          if (c === 10 && fend > fstart && b[fend - 1] === 13) fend--;
+          if (k < width) {
+            const slot = slotOf[k] as number;
+            if (slot >= 0) {
+              fs[slot] = fstart;
+              fe[slot] = fend;
+            }
+          }
+          k++;
+          fstart = i + 1;
+          if (c === 10) break;
+        }
+        i++;
+      }
+      if (partial) break;
+      lineNo++;
+      pos = i + 1;
+      if (k === 1) {
+        let blank = true;
+        for (let j = start; j < i; j++) {
+          if (!isSpace(b[j] as number)) {
+            blank = false;
+            break;
+          }
+        }
+        if (blank) continue;
+      }
+      if (k !== width) throw new InputError(file, lineNo, `expected ${width} fields, got ${k}`);
+      let s0 = fs[0] as number;
+      let e0 = fe[0] as number;
+      while (s0 < e0 && isSpace(b[s0] as number)) s0++;
+      while (e0 > s0 && isSpace(b[e0 - 1] as number)) e0--;
+      if (s0 === e0) throw new InputError(file, lineNo, 'empty customer_id');
+      for (let slot = 1; slot < 5; slot++) {
+        const v = parseNumber(b, fs[slot] as number, fe[slot] as number);
+        if (!Number.isFinite(v))
+          throw new InputError(
+            file,
+            lineNo,
+            `${SUMMARY_HEADER[slot]} is not a number: ${JSON.stringify(this.raw(slot))}`,
+          );
+        val[slot] = v;
+      }
+      const f = val[1] as number;
+      const r = val[2] as number;
+      const t = val[3] as number;
+      const mv = val[4] as number;
+      if (!Number.isInteger(f) || f < 0)
+        throw new InputError(file, lineNo, `frequency must be a non-negative integer: ${f}`);
+      if (t < 0) throw new InputError(file, lineNo, `T is negative: ${t}`);
+      if (r < 0 || r > t) throw new InputError(file, lineNo, `recency must be within [0, T]: ${r}`);
+      if (f === 0 && r !== 0)
+        throw new InputError(file, lineNo, `recency must be 0 when frequency is 0: ${r}`);
+      if (mv < 0) throw new InputError(file, lineNo, `monetary_value is negative: ${mv}`);
+      if (n === this.cap) this.grow();
+      this.idStart[n] = s0;
+      this.idEnd[n] = e0;
+      this.x[n] = f;
+      this.tx[n] = r;
+      this.T[n] = t;
+      this.m[n] = mv;
+      n++;
+    }
+    this.pos = pos;
+    this.lineNo = lineNo;
+    this.count = n;
+  }
+}
+
+/**
+ * First pass over a summary file when no --params are given: validates every line and keeps only what
+ * the fit needs — the distinct (x, t_x, T) triples with their counts (BG/NBD), and x and m of the repeat
+ * customers (Gamma-Gamma: its likelihood has a per-customer ln(x·m + v) term and the library's
+ * `gammaGammaStats` takes no weights). Same parameters as `fitModelsColumns` on the full columns.
+ */
+async function fitSummary(file: string, unit: TimeUnit): Promise<ModelParams> {
+  const [{ bgnbdStats, fitBgNbd, gammaGammaStats, fitGammaGamma }, { KeyIndex }] = await Promise.all([
+    scoring(),
+    import('../../functions/domain/scoring/keyindex.js'),
+  ]);
+  const triples = new KeyIndex(3, 1 << 16);
+  let w = new Float64Array(1 << 16);
+  let ggX = new Float64Array(1 << 16);
+  let ggM = new Float64Array(1 << 16);
+  let nGg = 0;
+  let customers = 0;
+  const rd = new SummaryReader(file, summaryChunkBytes());
+  try {
+    while (rd.next()) {
+      const { frequency, recency, T, monetaryValue } = rd.columns();
+      const n = rd.count;
+      for (let i = 0; i < n; i++) {
+        const x = frequency[i] as number;
+        const v = monetaryValue[i] as number;
+        const id = triples.add(x, recency[i] as number, T[i] as number);
+        if (id >= w.length) {
+          const g = new Float64Array(w.length * 2);
+          g.set(w);
+          w = g;
+        }
+        w[id] = (w[id] as number) + 1;
+        if (x > 0 && v > 0) {
+          if (nGg === ggX.length) {
+            const gx = new Float64Array(nGg * 2);
+            gx.set(ggX);
+            ggX = gx;
+            const gm = new Float64Array(nGg * 2);
+            gm.set(ggM);
+            ggM = gm;
+          }
+          ggX[nGg] = x;
+          ggM[nGg] = v;
+          nGg++;
+        }
+      }
+      customers += n;
+    }
+  } finally {
+    rd.close();
+  }
+  if (customers === 0) throw new Error(`${file}: no customers`);
+  const size = triples.size;
+  const keys = triples.keys;
+  const xs = new Float64Array(size);
+  const txs = new Float64Array(size);
+  const ts = new Float64Array(size);
+  for (let k = 0; k < size; k++) {
+    xs[k] = keys[3 * k] as number;
+    txs[k] = keys[3 * k + 1] as number;
+    ts[k] = keys[3 * k + 2] as number;
+  }
+  // Triples in first-seen order with integer weights: the same statistics, hence the same fit, as
+  // bgnbdStats over the rows one by one (which is what fitModelsColumns does).
+  const bg = fitBgNbd(bgnbdStats(xs, txs, ts, w.subarray(0, size)), {});
+  const ggStats = gammaGammaStats(ggX.subarray(0, nGg), ggM.subarray(0, nGg));
+  const gg = ggStats.customers > 0 ? fitGammaGamma(ggStats, {}) : null;
   return {
-    ids: {
-      count: n,
-      get: (i) => data.toString('utf8', idStart[i] as number, idEnd[i] as number),
-      write: (out, i) => out.bytes(b, idStart[i] as number, idEnd[i] as number),
-    },
-    cols: {
-      frequency: x.subarray(0, n),
-      recency: tx.subarray(0, n),
-      T: T.subarray(0, n),
-      monetaryValue: m.subarray(0, n),
-    },
+    timeUnit: unit,
+    customers,
+    bgnbd: { r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, logLikelihood: bg.logLikelihood },
+    gammaGamma: gg ? { p: gg.p, q: gg.q, v: gg.v } : null,
   };
 }
 
@@ -614,7 +813,7 @@ interface SourceOptions {
 async function loadSource(o: SourceOptions): Promise<Loaded> {
   const unit = timeUnitOf(o.timeUnit);
   if (o.transactions && o.summary) throw new Error('give either --transactions or --summary, not both');
-  if (o.summary) return loadSummary(o.summary);
+  if (o.summary) throw new Error('--summary is only supported by `model score`');
   if (!o.transactions) throw new Error('--transactions FILE (or --summary FILE) is required');
   if (!o.observationEnd) throw new Error('--observation-end YYYY-MM-DD is required with --transactions');
   return loadTransactions(o.transactions, o.format, o.observationEnd, unit, o.dropAfterEnd === true);
@@ -632,41 +831,23 @@ interface Scores {
   expectedAvgValue: Float64Array;
   clv: Float64Array;
   ok: Uint8Array;
+  errors: { index: number; reason: string }[];
 }
 
-/** Writes the scored customers to a temp file in 1 MiB chunks, then renames it to `file`. */
-function writeScores(file: string, ids: Ids, cols: SummaryColumns, res: Scores): void {
+const SCORE_HEADER =
+  'customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_avg_value,clv\n';
+
+/**
+ * Writes the output through `OutputFile` (1 MiB chunks) into a temp file as `body` produces it, then
+ * renames it to `file`; if `body` throws (a bad input line), the temp file is removed: no output.
+ */
+function writeOutput(file: string, body: (out: OutputFile) => void): void {
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
     const out = new OutputFile(fd);
-    out.text(
-      'customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_avg_value,clv\n',
-    );
-    const { frequency, recency, T, monetaryValue } = cols;
-    const { pAlive, expectedPurchases, expectedAvgValue, clv, ok } = res;
-    for (let i = 0; i < ids.count; i++) {
-      if (ok[i] !== 1) continue;
-      ids.write(out, i);
-      out.reserve(8 * 32);
-      out.byte(44);
-      out.number(frequency[i] as number);
-      out.byte(44);
-      out.number(recency[i] as number);
-      out.byte(44);
-      out.number(T[i] as number);
-      out.byte(44);
-      out.number(monetaryValue[i] as number);
-      out.byte(44);
-      out.number(pAlive[i] as number);
-      out.byte(44);
-      out.number(expectedPurchases[i] as number);
-      out.byte(44);
-      out.number(expectedAvgValue[i] as number);
-      out.byte(44);
-      out.number(clv[i] as number);
-      out.byte(10);
-    }
+    out.text(SCORE_HEADER);
+    body(out);
     out.flush();
     closeSync(fd);
     renameSync(tmp, file);
@@ -679,6 +860,88 @@ function writeScores(file: string, ids: Ids, cols: SummaryColumns, res: Scores):
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Writes the scored customers 0..ids.count-1 (unscored ones are skipped). */
+function writeRows(out: OutputFile, ids: Ids, cols: SummaryColumns, res: Scores): void {
+  const { frequency, recency, T, monetaryValue } = cols;
+  const { pAlive, expectedPurchases, expectedAvgValue, clv, ok } = res;
+  for (let i = 0; i < ids.count; i++) {
+    if (ok[i] !== 1) continue;
+    ids.write(out, i);
+    out.reserve(8 * 32);
+    out.byte(44);
+    out.number(frequency[i] as number);
+    out.byte(44);
+    out.number(recency[i] as number);
+    out.byte(44);
+    out.number(T[i] as number);
+    out.byte(44);
+    out.number(monetaryValue[i] as number);
+    out.byte(44);
+    out.number(pAlive[i] as number);
+    out.byte(44);
+    out.number(expectedPurchases[i] as number);
+    out.byte(44);
+    out.number(expectedAvgValue[i] as number);
+    out.byte(44);
+    out.number(clv[i] as number);
+    out.byte(10);
+  }
+}
+
+/** The customers not scored: the first 100 messages (ids resolved while their batch is current) and a count. */
+class NotScored {
+  private readonly messages: string[] = [];
+  private count = 0;
+
+  add(ids: Ids, res: Scores): void {
+    for (const e of res.errors) {
+      if (this.messages.length < 100)
+        this.messages.push(`customer ${ids.get(e.index)}: not scored: ${e.reason}\n`);
+      this.count++;
+    }
+  }
+
+  report(customers: number): void {
+    for (const m of this.messages) process.stderr.write(m);
+    if (this.count > 100) process.stderr.write(`... ${this.count - 100} more customers not scored\n`);
+    if (this.count > 0)
+      process.stderr.write(`${this.count} of ${customers} customers not scored (not written)\n`);
+  }
+}
+
+/**
+ * `score --summary`: streams the file (a first validating pass to fit when `params` is null), then
+ * scores it batch by batch into the output; memory does not grow with the number of rows.
+ */
+async function scoreSummary(
+  file: string,
+  outFile: string,
+  params: ModelParams | undefined,
+  unit: TimeUnit,
+  options: { horizon: number; clvMonths: number; discount: number },
+): Promise<void> {
+  const { scoreBatch } = await scoring();
+  const p = params ?? (await fitSummary(file, unit));
+  const notScored = new NotScored();
+  let customers = 0;
+  const rd = new SummaryReader(file, summaryChunkBytes());
+  try {
+    writeOutput(outFile, (out) => {
+      while (rd.next()) {
+        const cols = rd.columns();
+        const res = scoreBatch(p, cols, { ...options, timeUnit: unit });
+        writeRows(out, rd, cols, res);
+        notScored.add(rd, res);
+        customers += rd.count;
+      }
+      if (customers === 0) throw new Error(`${file}: no customers`);
+    });
+  } finally {
+    rd.close();
+  }
+  notScored.report(customers);
 }
 
 export function registerModelCommands(program: Command): void {
@@ -751,17 +1014,19 @@ export function registerModelCommands(program: Command): void {
         const clvMonths = num('--clv-months', o.clvMonths);
         const discount = num('--discount', o.discount);
         const params = o.params ? await loadParams(o.params, unit) : undefined;
+        const scoreOptions = { horizon, clvMonths, discount };
+        if (o.summary && !o.transactions) {
+          await scoreSummary(o.summary, o.out, params, unit, scoreOptions);
+          return;
+        }
         const { ids, cols } = await loadSource(o);
         const { fitModelsColumns, scoreBatch } = await scoring();
         const p = params ?? fitModelsColumns(cols, { timeUnit: unit });
-        const res = scoreBatch(p, cols, { horizon, clvMonths, discount, timeUnit: unit });
-        writeScores(o.out, ids, cols, res);
-        for (const e of res.errors.slice(0, 100))
-          process.stderr.write(`customer ${ids.get(e.index)}: not scored: ${e.reason}\n`);
-        if (res.errors.length > 100)
-          process.stderr.write(`... ${res.errors.length - 100} more customers not scored\n`);
-        if (res.errors.length > 0)
-          process.stderr.write(`${res.errors.length} of ${ids.count} customers not scored (not written)\n`);
+        const res = scoreBatch(p, cols, { ...scoreOptions, timeUnit: unit });
+        writeOutput(o.out, (out) => writeRows(out, ids, cols, res));
+        const notScored = new NotScored();
+        notScored.add(ids, res);
+        notScored.report(ids.count);
       },
     );
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,9 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), 'retention-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
+  return cliEnv({}, ...args);
+}
+
+function cliEnv(env: Record<string, string>, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'model', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
+    env: { ...process.env, ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -232,6 +237,73 @@ describe('retention model', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}${message}`);
     expect(existsSync(out)).toBe(false);
+  });
+
+  describe('score --summary streams the file in chunks', () => {
+    const params = join(dir, 'params-stream.json');
+    const lines = readFileSync(join(FIX, 'cdnow_customers_summary_with_transactions.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    // Blank lines, CRLF, an id longer than the smallest chunk (the buffer grows) and no final newline.
+    const rows = lines.map((l, i) => (i === 700 ? `${'x'.repeat(150)}${l}` : i % 3 === 0 ? `${l}\r` : l));
+    rows.splice(1200, 0, '', '  ');
+    const file = join(dir, 'stream.csv');
+    writeFileSync(file, rows.join('\n'));
+    writeFileSync(
+      params,
+      JSON.stringify({
+        customers: 2357,
+        bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
+        gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
+      }),
+    );
+    const score = (chunk: string | undefined, input: string, out: string, withParams: boolean) =>
+      cliEnv(
+        chunk === undefined ? {} : { RETENTION_SCORE_CHUNK_BYTES: chunk },
+        'score',
+        '--summary',
+        input,
+        '--time-unit',
+        'week',
+        ...(withParams ? ['--params', params] : []),
+        '--out',
+        out,
+      );
+
+    it.each([true, false])(
+      'chunks smaller than the file → the same output as one chunk (--params: %s)',
+      (withParams) => {
+        expect(statSync(file).size).toBeGreaterThan(4 * 4096);
+        const outs = [undefined, '4096', '64'].map((chunk) => {
+          const out = join(dir, `stream-${withParams}-${chunk}.csv`);
+          const r = score(chunk, file, out, withParams);
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          return readFileSync(out, 'utf8');
+        });
+        expect(outs[0]?.trim().split('\n')).toHaveLength(2358);
+        expect(outs[0]).toContain(`\n${'x'.repeat(150)}700,`);
+        expect(outs[1]).toBe(outs[0]);
+        expect(outs[2]).toBe(outs[0]);
+      },
+    );
+
+    it.each([true, false])(
+      'a bad line in a later chunk → its line number, exit 1, no output (--params: %s)',
+      (withParams) => {
+        const bad = rows.slice();
+        bad[2000] = '2000,1,50,40,3';
+        const badFile = join(dir, `stream-bad-${withParams}.csv`);
+        writeFileSync(badFile, bad.join('\n'));
+        const sub = mkdtempSync(join(dir, 'stream-out-'));
+        const out = join(sub, 'never.csv');
+        const r = score('4096', badFile, out, withParams);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${badFile}:2001: recency must be within [0, T]: 50`);
+        expect(existsSync(out)).toBe(false);
+        expect(readdirSync(sub)).toEqual([]);
+      },
+    );
   });
 });
 
