@@ -27,15 +27,15 @@ export async function benchPipeline(
     const s = night.summary;
     const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
     process.stdout.write(
-      `\nnightly pipeline, ${customers.toLocaleString('en')} customers (in-memory dynalite, in-process SES emulator)\n`,
+      `\nnightly pipeline, ${customers.toLocaleString('en')} customers (in-memory dynalite in a child process, SES emulator in-process)\n`,
     );
     line(
       'seed (customers + orders)',
       `${(seeded.ms / 1000).toFixed(1)} s (${seeded.orders.toLocaleString('en')} orders)`,
     );
     line('night wall time', `${(night.wallMs / 1000).toFixed(1)} s`);
-    for (const [k, v] of Object.entries(night.phases))
-      line(`  ${k} (summed over segments)`, `${(v / 1000).toFixed(1)} s`);
+    for (const [k, v] of Object.entries(night.stateWallMs))
+      line(`  ${k} (wall)`, `${(v / 1000).toFixed(1)} s`);
     line(
       'customers per second (whole night)',
       Math.round(s.customers / (night.wallMs / 1000)).toLocaleString('en'),

@@ -180,7 +180,7 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1000)):
     };
     const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
     process.stdout.write(
-      `\nsending, ${n.toLocaleString('en')} messages (in-process SES emulator and dynalite, one Node process)\n`,
+      `\nsending, ${n.toLocaleString('en')} messages (SES emulator in-process, dynalite in its own process)\n`,
     );
     line('bare SendEmail, one caller', `${Math.round(result.bareSendsPerSecond)} sends/s`);
     line(`bare SendEmail, ${WORKERS} callers`, `${Math.round(result.bareConcurrentSendsPerSecond)} sends/s`);
