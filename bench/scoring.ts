@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Random } from '../cli/seed/random.js';
 import {
   bgnbdStats,
   fitBgNbd,
@@ -15,42 +16,15 @@ import {
   scoreBatch,
 } from '../functions/domain/scoring/index.js';
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(u: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
-/** Gamma(shape, 1) by Marsaglia & Tsang (boosted for shape < 1). */
-function gamma(u: () => number, shape: number): number {
-  if (shape < 1) return gamma(u, shape + 1) * u() ** (1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    const x = normal(u);
-    const v = (1 + c * x) ** 3;
-    if (v <= 0) continue;
-    if (Math.log(1 - u()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
-
 /**
  * Customers from the BG/NBD process (day unit, integer days, acquisition over two years):
  * λ ~ Gamma(r, α), p ~ Beta(a, b); purchases at rate λ, death after each purchase with prob. p;
  * spend per repeat day ~ Gamma(p_gg, ν), ν ~ Gamma(q, v).
  */
 export function syntheticCustomers(n: number, seed = 42): SummaryColumns {
-  const u = rng(seed);
+  const random = new Random(seed);
+  const u = () => random.next();
+  const gamma = (shape: number) => random.gamma(shape, 1);
   const [r, alpha, a, b] = [0.25, 30, 0.8, 2.5];
   const [pg, q, v] = [6, 4, 15];
   const cols: SummaryColumns = {
@@ -61,10 +35,10 @@ export function syntheticCustomers(n: number, seed = 42): SummaryColumns {
   };
   for (let i = 0; i < n; i++) {
     const T = 1 + Math.floor(u() * 730);
-    const lambda = gamma(u, r) / alpha;
-    const ga = gamma(u, a);
-    const p = ga / (ga + gamma(u, b));
-    const nu = gamma(u, q) / v;
+    const lambda = gamma(r) / alpha;
+    const ga = gamma(a);
+    const p = ga / (ga + gamma(b));
+    const nu = gamma(q) / v;
     let t = 0;
     let x = 0;
     let last = 0;
@@ -76,7 +50,7 @@ export function syntheticCustomers(n: number, seed = 42): SummaryColumns {
       if (day > last) {
         x++;
         last = day;
-        spend += gamma(u, pg) / nu;
+        spend += gamma(pg) / nu;
       }
       if (u() < p) break;
     }
@@ -169,7 +143,8 @@ export async function benchScoring(): Promise<void> {
 
   // Worst case for the memo: every customer has its own T (continuous ages).
   const M = 200_000;
-  const u = rng(7);
+  const jitter = new Random(7);
+  const u = () => jitter.next();
   const worst: SummaryColumns = {
     frequency: cols.frequency.slice(0, M),
     recency: cols.recency.slice(0, M),

@@ -28,6 +28,7 @@ import { todayUtc } from '../../functions/domain/night/dates.js';
 import { type LoadedCampaignFile, readCampaignFile } from '../local/campaigns.js';
 import { formatPreview, previewCampaign } from '../local/preview.js';
 import { type LocalSession, openLocalSession } from '../local/session.js';
+import { parseDate, parsePositiveInt } from '../options.js';
 
 /** Validates one campaign file from disk; template files are read relative to it. */
 export function validateCampaignFile(file: string, now?: string): ValidationResult {
@@ -556,24 +557,6 @@ async function withSession(fn: (session: LocalSession) => Promise<void>): Promis
   } finally {
     await session.close();
   }
-}
-
-function parseDate(value: string): string {
-  const date = new Date(`${value}T00:00:00Z`);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    Number.isNaN(date.getTime()) ||
-    date.toISOString().slice(0, 10) !== value
-  ) {
-    throw new Error(`expected a date as YYYY-MM-DD, got "${value}"`);
-  }
-  return value;
-}
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number, got "${value}"`);
-  return n;
 }
 
 function parseSampleCount(value: string): number {

@@ -3,25 +3,14 @@ import type { Command } from 'commander';
 import { documentClient } from '../../functions/adapters/clients.js';
 import { RunStore } from '../../functions/adapters/runStore.js';
 import { todayUtc } from '../../functions/domain/night/dates.js';
+import type { RunPlan } from '../../functions/domain/night/plan.js';
 import { exampleCampaignFiles, pushCampaignFiles } from '../local/campaigns.js';
 import { writeOutbox } from '../local/outbox.js';
 import { localPaths } from '../local/paths.js';
 import { formatSummary } from '../local/report.js';
 import { openLocalSession } from '../local/session.js';
+import { parseDate, parsePositiveInt } from '../options.js';
 import { seedPopulation } from '../seed/load.js';
-
-function parseDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new Error(`expected a date as YYYY-MM-DD, got "${value}"`);
-  }
-  return value;
-}
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive whole number, got "${value}"`);
-  return n;
-}
 
 export function registerLocalCommands(program: Command): void {
   program
@@ -77,7 +66,7 @@ export function registerLocalCommands(program: Command): void {
         const session = await openLocalSession();
         try {
           const timings: Record<string, number> = {};
-          if (opts.friendly && (await session.customers.count()) === 0) {
+          if (opts.friendly && (await session.customers.isEmpty())) {
             log(`first use: seeding ${opts.customers.toLocaleString('en')} synthetic customers…`);
             const seeded = await seedPopulation(documentClient(), session.tables, {
               customers: opts.customers,
@@ -147,15 +136,21 @@ export function registerLocalCommands(program: Command): void {
 function showProgress(session: Awaited<ReturnType<typeof openLocalSession>>, runDate: string): () => void {
   if (!process.stderr.isTTY) return () => undefined;
   const runs = new RunStore(documentClient(), session.tables);
+  // The total comes from Prepare's sample (the whole population up to SCORING_SAMPLE_SIZE), so
+  // showing progress costs no scan of its own.
   let total: number | undefined;
-  void session.customers.count().then((n) => {
-    total = n;
-  });
   const sum = (items: { counts: Record<string, number> }[], key: string) =>
     items.reduce((n, p) => n + (p.counts[key] ?? 0), 0);
   const timer = setInterval(() => {
-    void Promise.all([runs.listProgress(runDate, 'score'), runs.listProgress(runDate, 'send')])
-      .then(([score, send]) => {
+    void Promise.all([
+      runs.listProgress(runDate, 'score'),
+      runs.listProgress(runDate, 'send'),
+      total ? undefined : runs.get<RunPlan>(runDate),
+    ])
+      .then(([score, send, run]) => {
+        const population = run?.plan.population;
+        if (population && population.sampledFraction > 0)
+          total = Math.round(population.sampled / population.sampledFraction);
         const scored = sum(score, 'customers');
         const sent = sum(send, 'send:sent');
         const of = total ? ` of ${total.toLocaleString('en')}` : '';

@@ -319,6 +319,14 @@ export class CustomerStore implements IngestPort {
     );
   }
 
+  /** Whether the table holds no customer, with a one-item read instead of counting them all. */
+  async isEmpty(): Promise<boolean> {
+    const out = await this.db.send(
+      new ScanCommand({ TableName: this.tables.customers, Limit: 1, ProjectionExpression: 'customerId' }),
+    );
+    return (out.Items ?? []).length === 0 && out.LastEvaluatedKey === undefined;
+  }
+
   async count(): Promise<number> {
     let total = 0;
     let startKey: Record<string, unknown> | undefined;

@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNight } from '../../cli/local/runNight.js';
 import type { LocalSession } from '../../cli/local/session.js';
+import { Random } from '../../cli/seed/random.js';
 import { documentClient, sesClient } from '../../functions/adapters/clients.js';
 import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
 import { openTestSession, seedWithExamples } from '../support/localWorld.js';
@@ -37,18 +38,6 @@ async function emulatorEmails(session: LocalSession): Promise<Map<string, Stored
   const res = await fetch(`${session.services.sesEndpoint}/store`);
   const { emails } = (await res.json()) as { emails: StoredEmail[] };
   return new Map(emails.map((e) => [e.messageId, e]));
-}
-
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Middleware = (
@@ -181,7 +170,8 @@ describe('sending survives crashes and throttling without a duplicate', () => {
 
   it('(b) 20 % throttling: every queued entry is sent exactly once in the same run, none left behind', async () => {
     const before = new Set((await emulatorEmails(session)).keys());
-    const random = mulberry32(2026);
+    const prng = new Random(2026);
+    const random = () => prng.next();
     const stubborn = { address: '', attempts: 0 };
     const throttled = { calls: 0 };
     const ses = sesClient();

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENTBRIDGE_DETAIL_TYPES } from '../../functions/domain/delivery/sesEvents.js';
 import { DataTables } from '../../infra/constructs/dataTables.js';
 import { Delivery } from '../../infra/constructs/delivery.js';
-import { RetentionStack } from '../../infra/retentionStack.js';
+import { testStack } from '../support/testStack.js';
 
 type Resource = { Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -105,17 +105,7 @@ describe('Delivery construct', () => {
 
 describe('RetentionStack with delivery', () => {
   it('wires the stack secret and environment into the unsubscribe endpoint and exports its URL', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new RetentionStack(app, 'Full', {
-      env: { account: '111111111111', region: 'eu-west-1' },
-      senderDomain: 'shop.example.com',
-      senderEmail: 'offers@shop.example.com',
-      senderName: 'Shop',
-      postalAddress: 'Shop Ltd, 1 Example Street, Springfield',
-      unsubscribeBaseUrl: 'https://u.shop.example.com/u',
-      maxSendRate: 14,
-      totalSegments: 16,
-    });
+    const stack = testStack('Full');
     const full = Template.fromStack(stack);
     full.resourceCountIs('AWS::Lambda::Url', 1);
     const fns = Object.values(full.findResources('AWS::Lambda::Function')) as Resource[];

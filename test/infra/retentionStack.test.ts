@@ -1,23 +1,12 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RetentionStack } from '../../infra/retentionStack.js';
+import { testStack } from '../support/testStack.js';
 
 let template: Template;
 let definition: Record<string, unknown>;
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new RetentionStack(app, 'Test', {
-    env: { account: '111111111111', region: 'eu-west-1' },
-    senderDomain: 'shop.example.com',
-    senderEmail: 'offers@shop.example.com',
-    senderName: 'Shop',
-    postalAddress: 'Shop Ltd, 1 Example Street, Springfield',
-    unsubscribeBaseUrl: 'https://u.shop.example.com/u',
-    maxSendRate: 14,
-    totalSegments: 16,
-  });
+  const stack = testStack('Test');
   template = Template.fromStack(stack);
   const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as {
     Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };

@@ -168,7 +168,7 @@ describe('campaign upload Lambda logic (S3 faked in memory, DynamoDB embedded)',
 
   it('resolves template keys relative to the file and never outside campaigns/', () => {
     expect(templateKeyOf('campaigns/a/x.yaml', 'templates/t.html')).toBe('campaigns/a/templates/t.html');
-    expect(templateKeyOf('campaigns/a/x.yaml', '../shared/t.html')).toBe('campaigns/shared/t.html');
+    expect(templateKeyOf('campaigns/a/x.yaml', '../common/t.html')).toBe('campaigns/common/t.html');
     expect(templateKeyOf('campaigns/a/x.yaml', '../../t.html')).toBeUndefined();
     expect(templateKeyOf('campaigns/a/x.yaml', '/etc/passwd')).toBeUndefined();
   });

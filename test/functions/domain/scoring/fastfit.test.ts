@@ -1,6 +1,7 @@
 // The fast paths of the fits (grouped/tabulated likelihood, subsample start, approximate Wolfe line
 // search) must give the same likelihood and the same MLE as the plain formulas.
 import { describe, expect, it } from 'vitest';
+import { Random } from '../../../../cli/seed/random.js';
 import {
   type BgNbdParams,
   bgnbdLogLikelihood,
@@ -14,24 +15,13 @@ import {
   minimizeBfgs,
 } from '../../../../functions/domain/scoring/index.js';
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * BG/NBD-like customers on integer days (exponential gaps, death after a purchase with prob. p),
  * with heterogeneous rates so that x ranges over dozens of values; Gamma-Gamma spend.
  */
 function synthetic(n: number, seed: number) {
-  const u = rng(seed);
+  const random = new Random(seed);
+  const u = () => random.next();
   const x = new Float64Array(n);
   const tx = new Float64Array(n);
   const T = new Float64Array(n);
