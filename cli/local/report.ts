@@ -26,8 +26,10 @@ const sorted = (r: Record<string, number>): [string, number][] =>
 /** The human-readable run report `retention run` prints. */
 export function formatSummary(report: RunReport): string {
   const out: string[] = [];
+  const scored = report.scored;
+  const withoutOrders = report.customers - scored - report.unscorable;
   out.push(
-    `\nNight of ${report.runDate}: ${n(report.customers)} customers scored (${n(report.unscorable)} could not be scored)\n`,
+    `\nNight of ${report.runDate}: ${n(report.customers)} customers: ${n(scored)} scored, ${n(withoutOrders)} without orders (nothing to score), ${n(report.unscorable)} could not be scored\n`,
   );
   if (report.models) {
     const b = report.models.bgnbd;
@@ -71,5 +73,9 @@ export function formatSummary(report: RunReport): string {
     `Time: ${report.timings.seedMs !== undefined ? `seeding ${(report.timings.seedMs / 1000).toFixed(1)} s, ` : ''}night ${(report.timings.runMs / 1000).toFixed(1)} s (${phases})\n`,
   );
   out.push(`\nEmails: ${n(report.outbox.written)} new .eml files in ${report.outbox.dir}\n`);
+  out.push(
+    'Next: open an .eml file; `npx retention serve` serves the unsubscribe links they contain; ' +
+      '`npx retention run --date <next day>` simulates the following night.\n',
+  );
   return out.join('');
 }

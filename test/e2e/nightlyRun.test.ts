@@ -37,6 +37,10 @@ describe('a night through the real state machine and handlers', () => {
     const summary = first.summary;
     expect(summary.customers).toBe(600);
     expect(summary.models).not.toBeNull();
+    // Everyone with orders is scored; customers without orders are prospects with nothing to score.
+    expect(summary.unscorable).toBe(0);
+    expect(summary.scored).toBe(600 - (summary.stages.prospect ?? 0));
+    expect(summary.scored).toBeGreaterThan(0);
     expect(Object.values(summary.stages).reduce((a, b) => a + b, 0)).toBe(600);
     expect(first.work.stepFunctions.stateTransitions).toBeGreaterThan(8);
 

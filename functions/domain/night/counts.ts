@@ -8,6 +8,7 @@ export function addCount(counts: Record<string, number>, key: string, by = 1): v
 export function countsOfNight(night: CustomerNight): string[] {
   const keys = ['customers'];
   keys.push(`stage:${night.scores?.lifeStage ?? night.lifeStage}`);
+  if (night.scores) keys.push('scoring:scored');
   if (night.scoreProblem) keys.push('scoring:unscorable');
   for (const s of night.signals) keys.push(`signal:${s.type}`);
   const d = night.decision;

@@ -24,6 +24,8 @@ export interface CampaignSegmentSummary {
 export interface RunSummary {
   runDate: string;
   customers: number;
+  /** Customers with scores tonight (the others have no orders or could not be scored). */
+  scored: number;
   unscorable: number;
   models: RunPlan['models'];
   modelProblem?: string | undefined;
@@ -99,6 +101,7 @@ export function summarizeCounts(
   return {
     runDate: plan.runDate,
     customers: s.customers ?? 0,
+    scored: s['scoring:scored'] ?? 0,
     unscorable: s['scoring:unscorable'] ?? 0,
     models: plan.models,
     modelProblem: plan.modelProblem,
