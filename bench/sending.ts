@@ -1,6 +1,8 @@
-// Send-stage benchmark: bare SES SendEmail calls vs the pipeline's send stage (ledger claim and
-// outcome writes, suppression and eligibility checks, rendering, token signing, SendEmail) through the
-// in-process SES v2 emulator and in-memory dynalite. Run alone: node --import tsx bench/sending.ts
+// Send-stage benchmark: bare SES SendEmail calls vs the pipeline's send stage (lease and send intent,
+// consistent ledger reads, suppression and eligibility checks, rendering, token signing, SendEmail,
+// batched outcomes) through the in-process SES v2 emulator and in-memory dynalite. The machine's speed
+// drifts between runs, so bare and stage runs are interleaved in rounds and medians are reported.
+// Run alone: node --import tsx bench/sending.ts
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,15 @@ const RUN_DATE = '2026-11-20';
 const FIRST_BENCH_SEGMENT = 50;
 /** Segments sent at once, as the state machine's Map runs them (SEND_CONCURRENCY). */
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
-const TOTAL_SEGMENTS = FIRST_BENCH_SEGMENT + WORKERS;
+/** Rounds of (bare, bare with WORKERS callers, stage), interleaved so drift hits all three alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TOTAL_SEGMENTS = FIRST_BENCH_SEGMENT + WORKERS * ROUNDS;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 function context(): Context {
   return {
@@ -45,18 +55,22 @@ function context(): Context {
 
 export interface SendingBenchResult {
   n: number;
+  rounds: number;
+  /** Medians over the rounds. */
   bareSendsPerSecond: number;
   bareConcurrentSendsPerSecond: number;
   pipelineSendsPerSecond: number;
+  /** Median of each round's stage rate / bare one-caller rate. */
   ratio: number;
+  ratios: number[];
 }
 
 /**
  * 1. Bare: N sequential SendEmail calls with a realistic message (headers, HTML and text bodies).
  * 2. Pipeline: one night is run for real (seeded customers, example campaigns); its sent decisions are
- *    cloned into N queued ledger entries for fresh customers in one segment, and the SendSegment
- *    handler sends them (one worker, like the bare loop). MAX_SEND_RATE is set high: the limiter does
- *    not pace, so the figure is the stage's own cost.
+ *    cloned into N queued ledger entries per round for fresh customers, spread over WORKERS segments,
+ *    and the SendSegment handler sends them, WORKERS segments at once as the state machine's Map runs
+ *    them. MAX_SEND_RATE is set high: the limiter does not pace, so the figure is the stage's own cost.
  */
 export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1000)): Promise<SendingBenchResult> {
   const home = mkdtempSync(join(tmpdir(), 'retention-bench-send-'));
@@ -88,9 +102,10 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1000)):
     if (sent.length === 0) throw new Error('the night sent nothing to clone');
     const originals = await customers.batchGet([...new Set(sent.map((e) => e.customerId))]);
 
-    // Clone N decisions: fresh customers (own id and address), queued in one segment.
+    // Clone N decisions per round: fresh customers (own id and address), queued in the round's segments.
     const clones: Parameters<CustomerStore['bulkPut']>[0][number][] = [];
-    for (let i = 0; i < n; i++) {
+    const segmentOf = (i: number) => FIRST_BENCH_SEGMENT + Math.floor(i / n) * WORKERS + (i % WORKERS);
+    for (let i = 0; i < n * ROUNDS; i++) {
       const base = sent[i % sent.length]!;
       const original = originals.get(base.customerId)!;
       const customerId = `${base.customerId}-bench${i}`;
@@ -103,8 +118,8 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1000)):
       await ledger.create({
         ...rest,
         sendKey: ledgerKey(RUN_DATE, base.campaignId, customerId),
-        runShard: runShard(RUN_DATE, FIRST_BENCH_SEGMENT + (i % WORKERS)),
-        segment: FIRST_BENCH_SEGMENT + (i % WORKERS),
+        runShard: runShard(RUN_DATE, segmentOf(i)),
+        segment: segmentOf(i),
         customerId,
         status: 'queued',
       });
@@ -133,59 +148,83 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1000)):
           },
         }),
       );
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) await bare(i);
-    const bareMs = performance.now() - t0;
-    // The same calls from WORKERS concurrent callers: the ceiling for WORKERS send segments.
-    const t0c = performance.now();
-    let nextBare = 0;
-    await Promise.all(
-      Array.from({ length: WORKERS }, async () => {
-        while (nextBare < n) await bare(n + nextBare++);
-      }),
-    );
-    const bareConcurrentMs = performance.now() - t0c;
-
-    // The pipeline's send stage on the N queued clones.
     const { handler } = (await import('../functions/handlers/sendSegment.js')) as {
       handler: (e: unknown, c: Context) => Promise<SegmentOutput>;
     };
-    const t1 = performance.now();
-    await Promise.all(
-      Array.from({ length: WORKERS }, async (_, w) => {
-        let out: SegmentOutput;
-        do {
-          out = await handler(
-            { runDate: RUN_DATE, segment: FIRST_BENCH_SEGMENT + w, totalSegments: TOTAL_SEGMENTS },
-            context(),
-          );
-        } while (!out.done);
-      }),
-    );
-    const pipelineMs = performance.now() - t1;
     const runs = new RunStore(db, session.tables);
-    let pipelineSent = 0;
-    for (let w = 0; w < WORKERS; w++) {
-      pipelineSent +=
-        (await runs.getProgress(RUN_DATE, 'send', FIRST_BENCH_SEGMENT + w)).counts['send:sent'] ?? 0;
+    const bareRates: number[] = [];
+    const bareConcurrentRates: number[] = [];
+    const stageRates: number[] = [];
+    const ratios: number[] = [];
+    let bareCount = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await bare(bareCount++);
+      bareRates.push(n / ((performance.now() - t0) / 1000));
+      // The same calls from WORKERS concurrent callers: the ceiling for WORKERS send segments.
+      const t0c = performance.now();
+      let started = 0;
+      await Promise.all(
+        Array.from({ length: WORKERS }, async () => {
+          while (started < n) {
+            started += 1;
+            await bare(bareCount++);
+          }
+        }),
+      );
+      bareConcurrentRates.push(n / ((performance.now() - t0c) / 1000));
+
+      // The pipeline's send stage on this round's N queued clones.
+      const segments = Array.from({ length: WORKERS }, (_, w) => FIRST_BENCH_SEGMENT + round * WORKERS + w);
+      const t1 = performance.now();
+      await Promise.all(
+        segments.map(async (segment) => {
+          let out: SegmentOutput;
+          do {
+            out = await handler({ runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS }, context());
+          } while (!out.done);
+        }),
+      );
+      const stageRate = n / ((performance.now() - t1) / 1000);
+      let stageSent = 0;
+      for (const segment of segments) {
+        stageSent += (await runs.getProgress(RUN_DATE, 'send', segment)).counts['send:sent'] ?? 0;
+      }
+      if (stageSent !== n) throw new Error(`send stage sent ${stageSent} of ${n} in round ${round + 1}`);
+      stageRates.push(stageRate);
+      ratios.push(stageRate / bareRates[round]!);
     }
-    if (pipelineSent !== n) throw new Error(`send stage sent ${pipelineSent} of ${n}`);
 
     const result: SendingBenchResult = {
       n,
-      bareSendsPerSecond: n / (bareMs / 1000),
-      bareConcurrentSendsPerSecond: n / (bareConcurrentMs / 1000),
-      pipelineSendsPerSecond: pipelineSent / (pipelineMs / 1000),
-      ratio: pipelineMs > 0 ? bareMs / pipelineMs : 0,
+      rounds: ROUNDS,
+      bareSendsPerSecond: median(bareRates),
+      bareConcurrentSendsPerSecond: median(bareConcurrentRates),
+      pipelineSendsPerSecond: median(stageRates),
+      ratio: median(ratios),
+      ratios,
     };
     const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
+    const rates = (values: number[]) => values.map((v) => Math.round(v)).join(', ');
     process.stdout.write(
-      `\nsending, ${n.toLocaleString('en')} messages (SES emulator in-process, dynalite in its own process)\n`,
+      `\nsending, ${n.toLocaleString('en')} messages x ${ROUNDS} rounds (SES emulator in-process, dynalite in its own process; medians, rounds in brackets)\n`,
     );
-    line('bare SendEmail, one caller', `${Math.round(result.bareSendsPerSecond)} sends/s`);
-    line(`bare SendEmail, ${WORKERS} callers`, `${Math.round(result.bareConcurrentSendsPerSecond)} sends/s`);
-    line(`send stage, ${WORKERS} segments`, `${Math.round(result.pipelineSendsPerSecond)} sends/s`);
-    line('send stage / bare (one caller)', `${(result.ratio * 100).toFixed(0)} % (target ≥ 70 %)`);
+    line(
+      'bare SendEmail, one caller',
+      `${Math.round(result.bareSendsPerSecond)} sends/s  [${rates(bareRates)}]`,
+    );
+    line(
+      `bare SendEmail, ${WORKERS} callers`,
+      `${Math.round(result.bareConcurrentSendsPerSecond)} sends/s  [${rates(bareConcurrentRates)}]`,
+    );
+    line(
+      `send stage, ${WORKERS} segments`,
+      `${Math.round(result.pipelineSendsPerSecond)} sends/s  [${rates(stageRates)}]`,
+    );
+    line(
+      'send stage / bare (one caller)',
+      `${(result.ratio * 100).toFixed(0)} % (target ≥ 70 %)  [${ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')}]`,
+    );
     line(
       `send stage / bare (${WORKERS} callers)`,
       `${((result.pipelineSendsPerSecond / result.bareConcurrentSendsPerSecond) * 100).toFixed(0)} %`,

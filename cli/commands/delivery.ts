@@ -190,8 +190,22 @@ export function registerDeliveryCommands(program: Command): void {
             ...(opts.link ? { link: opts.link } : {}),
           });
           if (opts.print) process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
-          const { handler } = await import('../../functions/handlers/sesEvents.js');
-          const result = (await handler(payload, localContext())) as SesEventsResult;
+          const { handler, LedgerOutcomePending } = await import('../../functions/handlers/sesEvents.js');
+          let result: SesEventsResult;
+          try {
+            result = (await handler(payload, localContext())) as SesEventsResult;
+          } catch (error) {
+            if (!(error instanceof LedgerOutcomePending)) throw error;
+            // On AWS, Lambda retries the event; locally nothing does. One line, no stack trace.
+            const status = error.pending[0]?.status ?? 'queued';
+            process.stderr.write(
+              `ledger entry ${entry.sendKey} has no send outcome recorded yet (${status}): suppression and ` +
+                'counters applied, the entry left unchanged (on AWS the event would be retried); simulate ' +
+                'again once the send stage has recorded it\n',
+            );
+            process.exitCode = 1;
+            return;
+          }
           process.stdout.write(
             `${JSON.stringify({ sendKey: entry.sendKey, to: maskEmail(customer.profile.email), type, result })}\n`,
           );

@@ -17,6 +17,7 @@ import {
 import type { IngestPort } from '../domain/ingest/importService.js';
 import type { CustomerNight } from '../domain/night/types.js';
 import type { CustomerProfile, IsoDate, PurchaseAggregates } from '../domain/types.js';
+import type { ContactBefore } from './ledgerStore.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 
 /** What the nightly run stores on the customer: enough to target and to detect change next night. */
@@ -273,11 +274,16 @@ export class CustomerStore implements IngestPort {
   /**
    * Stores one night's result, once: the condition makes a re-run of the same night skip
    * customers already done (their signal state has moved on and must not fire twice).
+   *
+   * `contact` records the night's decision in the contact history the frequency caps read, in the
+   * same write (decision time, see docs/delivery.md): `lastByCampaign[campaignId]` always, and
+   * `lastRetentionEmailAt` too when `global` (a send; a holdout counts for its campaign's own cap
+   * only). The send stage takes it back with `undoContact` when the email is skipped or fails.
    */
   async saveNight(
     customerId: string,
     night: NightState,
-    contact?: { campaignId: string; date: IsoDate },
+    contact?: { campaignId: string; date: IsoDate; global: boolean },
   ): Promise<boolean> {
     const names: Record<string, string> = { '#night': 'night', '#rd': 'runDate' };
     const values: Record<string, unknown> = { ':night': night, ':runDate': night.runDate };
@@ -286,6 +292,7 @@ export class CustomerStore implements IngestPort {
       names['#c'] = contact.campaignId;
       values[':d'] = contact.date;
       update += ', contact.lastByCampaign.#c = :d';
+      if (contact.global) update += ', contact.lastRetentionEmailAt = :d';
     }
     try {
       await this.db.send(
@@ -306,17 +313,71 @@ export class CustomerStore implements IngestPort {
     }
   }
 
-  /** Records that a retention email went out (drives the per-campaign and global caps). */
-  async recordEmailSent(customerId: string, campaignId: string, date: IsoDate): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tables.customers,
-        Key: { customerId },
-        UpdateExpression: 'SET contact.lastByCampaign.#c = :d, contact.lastRetentionEmailAt = :d',
-        ExpressionAttributeNames: { '#c': campaignId },
-        ExpressionAttributeValues: { ':d': date },
-      }),
-    );
+  /**
+   * Takes back the contact a `send` decision of `runDate` recorded (`saveNight` with `global`),
+   * when the email was skipped or failed for good: `lastByCampaign[campaignId]` and
+   * `lastRetentionEmailAt` go back to `before` (REMOVEd when there was none).
+   *
+   * Only if the decision's own record is still there: `lastByCampaign[campaignId] = runDate`.
+   * Otherwise (a later night recorded the campaign again, or this undo already ran) it changes
+   * nothing and returns false.
+   *
+   * `lastRetentionEmailAt` is restored only if it still equals `runDate`: if a later night's send
+   * moved it on, that later contact must stay. An update expression cannot make one attribute's
+   * change conditional while another's is not, so this is two conditional variants of the update:
+   * first "both still `runDate`" restoring both (the normal case, one write), and only if that
+   * fails, "campaign still `runDate`, global date not" restoring the campaign only. Between them
+   * nothing can set the global date back to `runDate` (only the decision of `runDate` itself writes
+   * it, and it is done), so the two cover every state; when both fail the record is gone and the
+   * result is false. Conditioning one update on both being `runDate` alone would leave the
+   * campaign's date in place after a later night's send, capping a campaign that never went out.
+   */
+  async undoContact(
+    customerId: string,
+    campaignId: string,
+    runDate: IsoDate,
+    before: ContactBefore | undefined,
+  ): Promise<boolean> {
+    const attempt = async (restoreGlobal: boolean): Promise<boolean> => {
+      const names: Record<string, string> = { '#c': campaignId };
+      const values: Record<string, unknown> = { ':rd': runDate };
+      const sets: string[] = [];
+      const removes: string[] = [];
+      if (before?.campaign !== undefined) {
+        values[':bc'] = before.campaign;
+        sets.push('contact.lastByCampaign.#c = :bc');
+      } else removes.push('contact.lastByCampaign.#c');
+      if (restoreGlobal) {
+        if (before?.anyCampaign !== undefined) {
+          values[':ba'] = before.anyCampaign;
+          sets.push('contact.lastRetentionEmailAt = :ba');
+        } else removes.push('contact.lastRetentionEmailAt');
+      }
+      const update = [
+        ...(sets.length > 0 ? [`SET ${sets.join(', ')}`] : []),
+        ...(removes.length > 0 ? [`REMOVE ${removes.join(', ')}`] : []),
+      ].join(' ');
+      const condition = restoreGlobal
+        ? 'contact.lastByCampaign.#c = :rd AND contact.lastRetentionEmailAt = :rd'
+        : 'contact.lastByCampaign.#c = :rd AND (attribute_not_exists(contact.lastRetentionEmailAt) OR contact.lastRetentionEmailAt <> :rd)';
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.customers,
+            Key: { customerId },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return false;
+        throw error;
+      }
+    };
+    return (await attempt(true)) || (await attempt(false));
   }
 
   /** Whether the table holds no customer, with a one-item read instead of counting them all. */

@@ -1,4 +1,6 @@
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -39,7 +41,20 @@ export interface LedgerEntry {
   messageId?: string;
   reason?: string;
   expectedValue?: number;
+  /**
+   * The customer's contact history before this decision recorded it (decision time, see
+   * docs/delivery.md): what the send stage restores when the email is skipped or fails for good.
+   */
+  contactBefore?: ContactBefore;
   expiresAt: number;
+}
+
+/** The two dates the frequency caps read, as they were before a decision overwrote them. */
+export interface ContactBefore {
+  /** contact.lastByCampaign[campaignId] before; absent when the campaign never reached the customer. */
+  campaign?: IsoDate;
+  /** contact.lastRetentionEmailAt before; absent when no retention email ever did. */
+  anyCampaign?: IsoDate;
 }
 
 export function ledgerKey(runDate: IsoDate, campaignId: string, customerId: string): string {
@@ -50,10 +65,17 @@ export function runShard(runDate: IsoDate, segment: number): string {
   return `${runDate}#${segment}`;
 }
 
+const BATCH_GET_MAX = 100;
+const BATCH_WRITE_MAX = 25;
+/** Unprocessed batch items: 50 ms, 100 ms, ... up to 2 s (DynamoDB asks to back off, not to give up). */
+const backoffMs = (attempt: number) => Math.min(2_000, 25 * 2 ** (attempt - 1));
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export class LedgerStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
   ) {}
 
   /** Records a decision once; returns false when it already exists (a re-run of the same night). */
@@ -111,6 +133,50 @@ export class LedgerStore {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
+    }
+  }
+
+  /** The entries with these keys, read consistently from the table (the GSI may lag behind). */
+  async getMany(sendKeys: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    const found = new Map<string, LedgerEntry>();
+    const unique = [...new Set(sendKeys)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + BATCH_GET_MAX)
+        .map((sendKey) => ({ sendKey }));
+      for (let attempt = 1; keys && keys.length > 0; attempt++) {
+        if (attempt > 1) await this.sleep(backoffMs(attempt));
+        const out = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tables.ledger]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tables.ledger] ?? []) {
+          found.set(String(item.sendKey), item as LedgerEntry);
+        }
+        keys = out.UnprocessedKeys?.[this.tables.ledger]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Stores final outcomes, whole items, 25 per request, retrying what DynamoDB leaves unprocessed.
+   * Unconditional: only the holder of the segment's lease writes outcomes of entries it claimed in
+   * its send intent, and the SES events handler never writes an entry before its outcome is here.
+   */
+  async putOutcomes(entries: readonly LedgerEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
+      let requests: Record<string, unknown>[] | undefined = entries
+        .slice(i, i + BATCH_WRITE_MAX)
+        .map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; requests && requests.length > 0; attempt++) {
+        if (attempt > 1) await this.sleep(backoffMs(attempt));
+        const out = await this.db.send(
+          new BatchWriteCommand({ RequestItems: { [this.tables.ledger]: requests as never } }),
+        );
+        requests = out.UnprocessedItems?.[this.tables.ledger] as Record<string, unknown>[] | undefined;
+      }
     }
   }
 

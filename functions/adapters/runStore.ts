@@ -28,6 +28,27 @@ export interface SegmentProgress {
   lastKey?: Record<string, unknown> | undefined;
   counts: Counts;
   invocations: number;
+  /** Saves so far: every `commitProgress` is conditional on it, so a writer with a stale view fails. */
+  writes?: number;
+  /** Send stage only: ledger entries the segment's current invocation may be sending right now. */
+  intent?: SendIntent | undefined;
+}
+
+/**
+ * The send stage's claim on a group of ledger entries, written (as part of the segment's progress
+ * record, under its lease) before any of them is sent and replaced once their outcomes are stored.
+ * An intent found at the start of an invocation was left by an attempt that ended without
+ * recording those outcomes: its entries that are still queued may have been sent (at-most-once).
+ */
+export interface SendIntent {
+  invocation: number;
+  at: string;
+  sendKeys: string[];
+}
+
+/** The segment's progress record changed under us: another invocation has taken the segment over. */
+export class SegmentLeaseLost extends Error {
+  override name = 'SegmentLeaseLost';
 }
 
 const runPk = (runDate: IsoDate) => `RUN#${runDate}`;
@@ -98,22 +119,63 @@ export class RunStore {
   }
 
   /**
-   * Saves a page's resume point and counts. Conditional on the invocation counter so that two
-   * concurrent invocations of one segment (a retried task) cannot both advance it.
+   * Saves the segment's progress if nobody else saved it since `previous` was read (optimistic lock
+   * on `writes`; records from before that counter fall back to the invocation counter). Returns the
+   * saved record; throws SegmentLeaseLost when another invocation saved in between.
    */
-  async saveProgress(
+  async commitProgress(
     runDate: IsoDate,
-    progress: SegmentProgress,
-    expectedInvocations: number,
-  ): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tables.config,
-        Item: { pk: runPk(runDate), sk: segmentSk(progress.phase, progress.segment), ...progress },
-        ConditionExpression: 'attribute_not_exists(pk) OR invocations = :inv',
-        ExpressionAttributeValues: { ':inv': expectedInvocations },
-      }),
-    );
+    next: SegmentProgress,
+    previous: SegmentProgress,
+  ): Promise<SegmentProgress> {
+    const saved: SegmentProgress = { ...next, writes: (previous.writes ?? 0) + 1 };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tables.config,
+          Item: { pk: runPk(runDate), sk: segmentSk(next.phase, next.segment), ...saved },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #w = :w OR (attribute_not_exists(#w) AND invocations = :inv)',
+          ExpressionAttributeNames: { '#w': 'writes' },
+          ExpressionAttributeValues: { ':w': previous.writes ?? 0, ':inv': previous.invocations },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        throw new SegmentLeaseLost(
+          `${next.phase} segment ${next.segment} of ${runDate} was saved by another invocation since this one read it`,
+        );
+      }
+      throw error;
+    }
+    return saved;
+  }
+
+  /**
+   * Starts an invocation's work on a segment: counts the invocation with a conditional save, which
+   * makes any earlier invocation still running lose the segment at its next save. A save by such an
+   * invocation between our read and our save makes ours fail; that is retried from a fresh read.
+   * Returns the progress as saved (or as read, when the segment is already done).
+   */
+  async takeLease(
+    runDate: IsoDate,
+    phase: 'score' | 'send',
+    segment: number,
+    options: { attempts?: number; sleep?: (ms: number) => Promise<void>; random?: () => number } = {},
+  ): Promise<SegmentProgress> {
+    const attempts = options.attempts ?? 5;
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const random = options.random ?? Math.random;
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.getProgress(runDate, phase, segment);
+      if (read.done) return read;
+      try {
+        return await this.commitProgress(runDate, { ...read, invocations: read.invocations + 1 }, read);
+      } catch (error) {
+        if (!(error instanceof SegmentLeaseLost) || attempt >= attempts) throw error;
+        await sleep(random() * 50 * 2 ** attempt);
+      }
+    }
   }
 
   async listProgress(runDate: IsoDate, phase: 'score' | 'send'): Promise<SegmentProgress[]> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NormalizedSesEvent } from '../domain/delivery/sesEvents.js';
-import type { LedgerEntry } from './ledgerStore.js';
+import type { LedgerEntry, LedgerStatus } from './ledgerStore.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 
 /** How long a seen-event marker and a parked event are kept (DynamoDB TTL). */
@@ -29,6 +29,25 @@ const statsKey = (runDate: string, campaignId: string) => ({
 const markerKey = (eventId: string) => ({ pk: `SESEVENT#${eventId}`, sk: 'SEEN' });
 
 const epochSeconds = (now: Date, plusDays: number) => Math.floor(now.getTime() / 1000) + plusDays * 86_400;
+
+/**
+ * Ledger statuses whose outcome the send stage has not recorded yet. The send stage records each
+ * outcome with a whole-item Put (BatchWriteItem), which would wipe anything written before it, so SES
+ * events never write onto an entry in one of these statuses (`claimed` entries may remain from the
+ * earlier one-update-per-transition design).
+ */
+export const PENDING_LEDGER_STATUSES: readonly LedgerStatus[] = ['queued', 'claimed'];
+
+export function isPendingLedgerStatus(status: string | undefined): boolean {
+  return PENDING_LEDGER_STATUSES.includes(status as LedgerStatus);
+}
+
+/**
+ * What `recordOnLedger` did: `recorded`; or why it did not: `duplicate` (the event is already on the
+ * entry), `pending` (no send outcome recorded yet: retry later), `mismatch` (another SES MessageId),
+ * `missing` (no such entry).
+ */
+export type LedgerRecordOutcome = 'recorded' | 'duplicate' | 'pending' | 'mismatch' | 'missing';
 
 /** What an SES event records on its ledger entry: a timestamp per kind, counters for opens and clicks. */
 function ledgerFields(event: NormalizedSesEvent): {
@@ -66,7 +85,10 @@ function ledgerFields(event: NormalizedSesEvent): {
  *
  * - Ledger: one conditional update per event, guarded by the entry's `sesEvents` string set (`NOT
  *   contains(sesEvents, :id)`), keyed by the event id: a duplicate changes nothing. First timestamps
- *   use `if_not_exists`; the entry must carry the same SES `MessageId` (or none yet, when ambiguous).
+ *   use `if_not_exists`; the entry must carry the same SES `MessageId` (or none yet, when ambiguous),
+ *   and its send outcome must be recorded (status not `queued` / `claimed`, see
+ *   `PENDING_LEDGER_STATUSES`): the condition closes the race between the handler's read and the
+ *   send stage's outcome Put.
  * - Counters: a marker item `SESEVENT#<eventId>` is put with `attribute_not_exists` first and the
  *   counter item `STATS#<runDate>` / `CAMPAIGN#<campaignId>` is incremented (ADD) only when the marker
  *   was new. DynamoDB Local (dynalite) has no transactions, so the two writes are separate: a crash
@@ -78,13 +100,18 @@ export class SendFeedbackStore {
     private readonly tables: TableNames,
   ) {}
 
-  /** Records the event on its ledger entry; false when already recorded or the entry does not match. */
-  async recordOnLedger(sendKey: string, event: NormalizedSesEvent): Promise<boolean> {
+  /**
+   * Records the event on its ledger entry with one conditional update. Never writes onto an entry
+   * whose send outcome is not recorded yet (`pending`); when the condition fails, one consistent
+   * re-read (a rare path) tells why.
+   */
+  async recordOnLedger(sendKey: string, event: NormalizedSesEvent): Promise<LedgerRecordOutcome> {
     const { sets, adds } = ledgerFields(event);
     const names: Record<string, string> = {
       '#seen': 'sesEvents',
       '#mid': 'messageId',
       '#last': 'lastEventAt',
+      '#st': 'status',
     };
     const values: Record<string, unknown> = {
       ':id': event.eventId,
@@ -92,6 +119,10 @@ export class SendFeedbackStore {
       ':mid': event.messageId,
       ':at': event.timestamp,
     };
+    const pendingValues = PENDING_LEDGER_STATUSES.map((status, i) => {
+      values[`:p${i}`] = status;
+      return `:p${i}`;
+    });
     const setParts = ['#last = :at'];
     for (const [i, [k, v]] of Object.entries(sets).entries()) {
       names[`#s${i}`] = k;
@@ -105,24 +136,50 @@ export class SendFeedbackStore {
       values[`:a${i}`] = v;
       addParts.push(`#a${i} :a${i}`);
     }
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.ledger,
-          Key: { sendKey },
-          UpdateExpression: `SET ${setParts.join(', ')} ADD ${addParts.join(', ')}`,
-          ConditionExpression:
-            'attribute_exists(sendKey) AND (attribute_not_exists(#mid) OR #mid = :mid) AND ' +
-            '(attribute_not_exists(#seen) OR NOT contains(#seen, :id))',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+    const input = {
+      TableName: this.tables.ledger,
+      Key: { sendKey },
+      UpdateExpression: `SET ${setParts.join(', ')} ADD ${addParts.join(', ')}`,
+      ConditionExpression:
+        `attribute_exists(sendKey) AND NOT (#st IN (${pendingValues.join(', ')})) AND ` +
+        '(attribute_not_exists(#mid) OR #mid = :mid) AND ' +
+        '(attribute_not_exists(#seen) OR NOT contains(#seen, :id))',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        // A fresh command per attempt: a document-client command is not meant to be sent twice.
+        await this.db.send(new UpdateCommand(input));
+        return 'recorded';
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      const why = await this.whyNotRecorded(sendKey, event);
+      if (why !== undefined) return why;
+      // The entry changed between the failed write and the re-read (most likely the send stage's
+      // outcome Put landed): try once more; if it keeps changing, let the event be redelivered.
+      if (attempt >= 2) return 'pending';
     }
+  }
+
+  /**
+   * Which part of `recordOnLedger`'s condition failed, read back consistently; undefined when the
+   * entry, as read now, would pass it (it changed in between).
+   */
+  private async whyNotRecorded(
+    sendKey: string,
+    event: NormalizedSesEvent,
+  ): Promise<Exclude<LedgerRecordOutcome, 'recorded'> | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tables.ledger, Key: { sendKey }, ConsistentRead: true }),
+    );
+    const item = out.Item as (LedgerEntry & { sesEvents?: ReadonlySet<string> }) | undefined;
+    if (!item) return 'missing';
+    if (isPendingLedgerStatus(item.status)) return 'pending';
+    if (item.messageId !== undefined && item.messageId !== event.messageId) return 'mismatch';
+    if (item.sesEvents?.has(event.eventId)) return 'duplicate';
+    return undefined;
   }
 
   /**

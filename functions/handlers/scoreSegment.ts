@@ -2,13 +2,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CustomerRecord } from '../adapters/customerStore.js';
-import { type LedgerEntry, ledgerKey, runShard } from '../adapters/ledgerStore.js';
+import { type ContactBefore, type LedgerEntry, ledgerKey, runShard } from '../adapters/ledgerStore.js';
 import type { Counts } from '../adapters/runStore.js';
-import { compileNight, type NightContext } from '../domain/night/context.js';
+import type { NightContext } from '../domain/night/context.js';
 import { addCount, countsOfNight } from '../domain/night/counts.js';
 import { type DecidedCustomer, decideCustomer, withSuppression } from '../domain/night/decideCustomer.js';
-import type { RunPlan } from '../domain/night/plan.js';
 import { type Deps, deps, logger } from './deps.js';
+import { loadNight } from './nightContext.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
 
 const DAY_SECONDS = 86_400;
@@ -22,24 +22,11 @@ const WRITE_CONCURRENCY = 16;
 async function scoreSegment(event: unknown, context: Context): Promise<SegmentOutput> {
   const input = SegmentInput.parse(event);
   const d = deps();
-  const run = await d.runs.get<RunPlan>(input.runDate);
-  if (!run) throw new Error(`no run record for ${input.runDate}: Prepare must run first`);
-  let progress = await d.runs.getProgress(input.runDate, 'score', input.segment);
+  const { night } = await loadNight(d, input.runDate);
   const result = (done: boolean): SegmentOutput => ({ ...input, done });
+  let progress = await d.runs.takeLease(input.runDate, 'score', input.segment);
   if (progress.done) return result(true);
-
-  const versions = await Promise.all(
-    run.plan.campaigns.map((c) => d.campaigns.version(c.campaignId, c.version)),
-  );
-  const night = compileNight(
-    run.plan,
-    versions.filter((v) => v !== undefined),
-  );
   for (const problem of night.problems) logger.warn('campaign skipped', { problem });
-
-  const expectedInvocations = progress.invocations;
-  progress = { ...progress, invocations: progress.invocations + 1 };
-  await d.runs.saveProgress(input.runDate, progress, expectedInvocations);
 
   for (;;) {
     const page = await d.customers.scanPage({
@@ -50,9 +37,11 @@ async function scoreSegment(event: unknown, context: Context): Promise<SegmentOu
     });
     const counts = { ...progress.counts };
     await processPage(d, night, input, page.items, counts);
-    const before = progress.invocations;
-    progress = { ...progress, lastKey: page.lastKey, counts, done: page.lastKey === undefined };
-    await d.runs.saveProgress(input.runDate, progress, before);
+    progress = await d.runs.commitProgress(
+      input.runDate,
+      { ...progress, lastKey: page.lastKey, counts, done: page.lastKey === undefined },
+      progress,
+    );
     if (progress.done) return result(true);
     if (context.getRemainingTimeInMillis() < d.config.DEADLINE_RESERVE_MS) {
       logger.info('returning before the timeout, will resume', { segment: input.segment });
@@ -109,15 +98,21 @@ async function processPage(
               : 'global_control',
         createdAt: now.toISOString(),
         expectedValue: decided.night.scores?.clv,
+        // What the send stage restores if this email is skipped or fails for good (undoContact).
+        ...(decision.outcome === 'send'
+          ? { contactBefore: contactBefore(f.customer, chosen.campaignId) }
+          : {}),
         expiresAt: Math.floor(now.getTime() / 1000) + d.config.LEDGER_RETENTION_DAYS * DAY_SECONDS,
       };
       await d.ledger.create(entry);
     }
-    // A holdout counts as contact for the campaign's own frequency cap, so the control group
-    // is exposed to the same rhythm as the treated group.
+    // Contact history is recorded at decision time, in the night's one write: a send counts for
+    // the campaign's cap and the global cap (the send stage undoes it if the email is skipped or
+    // fails for good); a holdout counts for the campaign's own frequency cap only, so the control
+    // group is exposed to the same rhythm as the treated group. A global control records nothing.
     const contact =
-      decision.outcome === 'holdout' && chosen
-        ? { campaignId: chosen.campaignId, date: input.runDate }
+      chosen && (decision.outcome === 'send' || decision.outcome === 'holdout')
+        ? { campaignId: chosen.campaignId, date: input.runDate, global: decision.outcome === 'send' }
         : undefined;
     const saved = await d.customers.saveNight(f.customer.customerId, decided.night, contact);
     for (const key of countsOfNight(decided.night)) addCount(counts, key);
@@ -128,6 +123,16 @@ async function processPage(
   for (let i = 0; i < fresh.length; i += WRITE_CONCURRENCY) {
     await Promise.all(fresh.slice(i, i + WRITE_CONCURRENCY).map(writeOne));
   }
+}
+
+/** The two dates the caps read, before this decision overwrites them; absent ones are left out. */
+function contactBefore(customer: CustomerRecord, campaignId: string): ContactBefore {
+  const campaign = customer.contact?.lastByCampaign?.[campaignId];
+  const anyCampaign = customer.contact?.lastRetentionEmailAt;
+  return {
+    ...(campaign !== undefined ? { campaign } : {}),
+    ...(anyCampaign !== undefined ? { anyCampaign } : {}),
+  };
 }
 
 export const handler = middy(scoreSegment).use(injectLambdaContext(logger));

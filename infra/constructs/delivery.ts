@@ -3,6 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -23,7 +24,9 @@ export interface DeliveryProps {
  * - SES feedback: an EventBridge rule on the default bus for `aws.ses` events (the configuration
  *   set publishes there) → a Lambda that suppresses on hard bounces and complaints, records events on
  *   the send ledger and counts them per run and campaign. Events that fail delivery after the retries
- *   land in an encrypted dead-letter queue.
+ *   land in an encrypted dead-letter queue, and so do events the function still fails on after
+ *   Lambda's asynchronous retries (e.g. `LedgerOutcomePending`: an event that arrived before the send
+ *   stage recorded its outcome, normally settled by the first retry).
  */
 export class Delivery extends Construct {
   readonly unsubscribeFunction: HandlerFunction;
@@ -69,11 +72,24 @@ export class Delivery extends Construct {
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
     });
+    // Function errors: EventBridge invokes the function asynchronously, so a failed invocation
+    // (LedgerOutcomePending while the send stage's outcome is not recorded yet, a DynamoDB error) is
+    // retried by Lambda itself, about 1 minute and then 2 more minutes later (2 retries, Lambda's
+    // maximum), then sent to the same dead-letter queue as an on-failure destination record (the
+    // original event under `requestPayload`, the error under `responsePayload`), to inspect or redrive.
+    this.sesEventsFunction.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetters),
+    });
     this.sesEventsRule = new Rule(this, 'SesEventsRule', {
       description: 'SES event publishing (configuration set → default bus) to the SES events function',
       eventBus: EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
       eventPattern: { source: ['aws.ses'], detailType: Object.keys(EVENTBRIDGE_DETAIL_TYPES) },
     });
+    // These retries cover delivering the event to Lambda (throttled or unavailable invoke API), not
+    // errors of the function, which the asynchronous invocation config above retries. Events that
+    // cannot be delivered land in the dead-letter queue as the EventBridge event itself.
     this.sesEventsRule.addTarget(
       new LambdaFunction(this.sesEventsFunction, {
         retryAttempts: 8,

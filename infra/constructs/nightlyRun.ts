@@ -40,6 +40,8 @@ const TRANSIENT_ERRORS = [
   'Lambda.Unknown',
   'States.Timeout',
   'TransientError',
+  // Another invocation of the segment saved its progress first (an earlier attempt still running).
+  'SegmentLeaseLost',
 ];
 
 /**

@@ -227,7 +227,14 @@ describe('opt-outs and SES feedback, end to end on the embedded services', () =>
 
     const bounceStats = await statsBefore(bounced);
     const bounce = await processSesEvents(eventFor(bounced, 'bounce'));
-    expect(bounce).toMatchObject({ events: 1, suppressed: 1, ledgerUpdated: 1, counted: 1, duplicates: 0 });
+    expect(bounce).toMatchObject({
+      events: 1,
+      suppressed: 1,
+      ledgerUpdated: 1,
+      counted: 1,
+      duplicates: 0,
+      pending: 0,
+    });
     expect((await suppression()).get(`email#${bounced.to}`)?.reason).toBe('hard_bounce');
     expect((await ledger.get(bounced.entry.sendKey)) as unknown as Record<string, unknown>).toMatchObject({
       status: 'sent',

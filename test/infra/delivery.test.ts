@@ -91,6 +91,28 @@ describe('Delivery construct', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 
+  it('retries failed SES event invocations (e.g. LedgerOutcomePending) and sends final failures to the dead-letter queue', () => {
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(1);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId('DeliverySesEventsFunction') },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queues[0], 'Arn'] } } },
+    });
+    // The rule's dead-letter queue is the same queue.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queues[0], 'Arn'] } } })],
+    });
+    // The on-failure destination is written with the function's own role.
+    const { statements } = actionsOf('DeliverySesEventsFunction');
+    const send = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect(send).toHaveLength(1);
+    expect(send[0]!.Resource).toEqual({ 'Fn::GetAtt': [queues[0], 'Arn'] });
+  });
+
   it('lets the SES events function write suppressions, ledger and config (markers, counters, parked) but not send mail', () => {
     const { actions, statements } = actionsOf('DeliverySesEventsFunction');
     for (const a of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'])

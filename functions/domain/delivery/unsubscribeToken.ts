@@ -18,7 +18,7 @@
  *
  * Pure module: Node's crypto only, no AWS SDK.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 export interface UnsubscribeKeyRing {
   activeKeyId: string;
@@ -75,13 +75,36 @@ function keyBytes(secret: Buffer | string | undefined): Buffer | undefined {
   return bytes.length >= MIN_KEY_BYTES ? bytes : undefined;
 }
 
+/**
+ * Secrets given as text, decoded once into key objects: a send signs one token per email and
+ * decoding plus importing the key each time costs more than the HMAC itself. Bounded, since rings
+ * hold a handful of keys (tests make many).
+ */
+const textKeys = new Map<string, KeyObject | null>();
+const TEXT_KEYS_MAX = 64;
+
+function secretKey(secret: Buffer | string | undefined): KeyObject | undefined {
+  if (typeof secret !== 'string') {
+    const bytes = keyBytes(secret);
+    return bytes ? createSecretKey(bytes) : undefined;
+  }
+  let key = textKeys.get(secret);
+  if (key === undefined) {
+    const bytes = keyBytes(secret);
+    key = bytes ? createSecretKey(bytes) : null;
+    if (textKeys.size >= TEXT_KEYS_MAX) textKeys.clear();
+    textKeys.set(secret, key);
+  }
+  return key ?? undefined;
+}
+
 /** Throws InvalidKeyRingError when the ring cannot sign (bad ids, short or undecodable secrets). */
 export function assertValidKeyRing(ring: UnsubscribeKeyRing): void {
   const ids = Object.keys(ring.keys);
   if (ids.length === 0) throw new InvalidKeyRingError('key ring is empty');
   for (const id of ids) {
     if (!KEY_ID_RE.test(id)) throw new InvalidKeyRingError(`key id must match ${KEY_ID_RE}: ${id}`);
-    if (!keyBytes(ring.keys[id])) {
+    if (!secretKey(ring.keys[id])) {
       throw new InvalidKeyRingError(`key ${id} must be at least ${MIN_KEY_BYTES} bytes (Buffer or base64)`);
     }
   }
@@ -90,7 +113,7 @@ export function assertValidKeyRing(ring: UnsubscribeKeyRing): void {
   }
 }
 
-function macText(key: Buffer, kid: string, payloadSegment: string): string {
+function macText(key: KeyObject, kid: string, payloadSegment: string): string {
   return createHmac('sha256', key).update(`${DOMAIN}.${kid}.${payloadSegment}`).digest('base64url');
 }
 
@@ -158,7 +181,7 @@ function decodePayload(segment: string): UnsubscribeTokenPayload | undefined {
 /** Signs `payload` with the ring's active key. Throws on an invalid ring or payload (configuration errors). */
 export function signUnsubscribeToken(ring: UnsubscribeKeyRing, payload: UnsubscribeTokenPayload): string {
   assertValidKeyRing(ring);
-  const key = keyBytes(ring.keys[ring.activeKeyId])!;
+  const key = secretKey(ring.keys[ring.activeKeyId])!;
   const segment = encodePayload(payload);
   return `${segment}.${ring.activeKeyId}.${macText(key, ring.activeKeyId, segment)}`;
 }
@@ -177,7 +200,7 @@ export function verifyUnsubscribeToken(
   if (segment.length > MAX_PAYLOAD_SEGMENT || !B64URL_RE.test(segment))
     return { ok: false, reason: 'malformed' };
   if (!KEY_ID_RE.test(kid) || !MAC_RE.test(mac)) return { ok: false, reason: 'malformed' };
-  const key = Object.hasOwn(ring.keys, kid) ? keyBytes(ring.keys[kid]) : undefined;
+  const key = Object.hasOwn(ring.keys, kid) ? secretKey(ring.keys[kid]) : undefined;
   if (!key) return { ok: false, reason: 'unknown_key' };
   const expected = Buffer.from(macText(key, kid, segment), 'ascii');
   const given = Buffer.from(mac, 'ascii');

@@ -1,0 +1,216 @@
+import type { CustomerRecord } from '../adapters/customerStore.js';
+import type { LedgerEntry } from '../adapters/ledgerStore.js';
+import type { SuppressionReason } from '../adapters/suppressionStore.js';
+import { workCounts } from '../adapters/workCounters.js';
+import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
+import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
+import {
+  classifySesError,
+  describeSesError,
+  retryWithBackoff,
+  type SendRateLimiter,
+} from '../domain/delivery/sendRate.js';
+import { encodeSendTag } from '../domain/delivery/sendTag.js';
+import { SES_TAG_NAMES } from '../domain/delivery/sesEvents.js';
+import {
+  signUnsubscribeToken,
+  type UnsubscribeKeyRing,
+  unsubscribeUrl,
+} from '../domain/delivery/unsubscribeToken.js';
+import { type NightContext, renderDecidedEmail } from '../domain/night/context.js';
+import { stillEligible } from '../domain/night/decideCustomer.js';
+import { type Deps, logger } from './deps.js';
+
+/**
+ * What became of one queued ledger entry:
+ * - `final`: an outcome to store (sent, failed, skipped, ambiguous); `undoContact` when the customer
+ *   was not mailed after all, so the contact history recorded at decision time is given back;
+ * - `released`: SES provably did not take it (throttled or transient after all retries): it stays
+ *   queued and the page is passed over again;
+ * - `deferred`: the daily quota is used up: it stays queued for a later run of the same date.
+ */
+export type EntryOutcome =
+  | { kind: 'final'; entry: LedgerEntry; counts: string[]; undoContact: boolean }
+  | { kind: 'released'; counts: string[] }
+  | { kind: 'deferred'; counts: string[] };
+
+export interface SendContext {
+  d: Deps;
+  runDate: string;
+  night: NightContext;
+  keys: UnsubscribeKeyRing;
+  limiter: SendRateLimiter;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  now: () => Date;
+}
+
+class QuotaExhausted extends Error {
+  override name = 'QuotaExhausted';
+}
+
+const labelOf = (entry: LedgerEntry) => `campaign:${entry.campaignId}:${entry.segmentId}`;
+
+/**
+ * Checks one queued entry again right before sending (suppression, consent, campaign still loaded,
+ * address, rendering) and sends it through SES with retries for throttling and transient errors.
+ * Never resends when the request may have reached SES (timeouts, reset connections): that is
+ * recorded as `ambiguous` (at-most-once, see docs/delivery.md). Writes nothing itself: the caller
+ * stores the outcomes of a group together.
+ */
+export async function sendOne(
+  ctx: SendContext,
+  entry: LedgerEntry,
+  customer: CustomerRecord | undefined,
+  suppression: SuppressionReason | undefined,
+): Promise<EntryOutcome> {
+  const { d, night } = ctx;
+  const label = labelOf(entry);
+  const finish = (
+    status: LedgerEntry['status'],
+    fields: Pick<LedgerEntry, 'reason' | 'messageId'>,
+    counts: string[],
+    undoContact: boolean,
+  ): EntryOutcome => {
+    const { reason: _oldReason, ...rest } = entry;
+    return {
+      kind: 'final',
+      entry: { ...rest, status, finishedAt: ctx.now().toISOString(), ...fields },
+      counts,
+      undoContact,
+    };
+  };
+
+  if (entry.status === 'claimed') {
+    // Left by the per-entry claims of an earlier version: the outcome of that attempt is unknown.
+    return finish(
+      'ambiguous',
+      { reason: 'claimed by an attempt that ended without recording the outcome; not re-sent' },
+      ['send:ambiguous', `${label}:ambiguous`],
+      false,
+    );
+  }
+  const campaign = night.campaigns.get(entry.campaignId);
+  const eligibility = stillEligible(customer, campaign, suppression);
+  if (!eligibility.ok || !customer || !campaign) {
+    return finish(
+      'skipped',
+      { reason: eligibility.ok ? 'campaign no longer loaded' : eligibility.reason },
+      [`send:skipped:${eligibility.ok ? 'campaign' : eligibility.code}`, `${label}:skipped`],
+      true,
+    );
+  }
+  const address = validateEmail(customer.profile.email);
+  if (!address.ok) {
+    return finish(
+      'failed',
+      { reason: `invalid address: ${address.reason}` },
+      ['send:invalid_address', `${label}:invalid_address`],
+      true,
+    );
+  }
+  if (ctx.limiter.remainingQuota() <= 0) return { kind: 'deferred', counts: ['send:deferred_quota'] };
+
+  const token = signUnsubscribeToken(ctx.keys, {
+    customerId: customer.customerId,
+    campaignId: entry.campaignId,
+    sendId: entry.sendKey,
+    issuedAt: ctx.runDate,
+  });
+  const url = unsubscribeUrl(d.config.UNSUBSCRIBE_BASE_URL, token);
+  let rendered: ReturnType<typeof renderDecidedEmail>;
+  try {
+    rendered = renderDecidedEmail(night, campaign, entry, customer, {
+      unsubscribeUrl: url,
+      postalAddress: d.config.POSTAL_ADDRESS,
+      senderName: d.config.SENDER_NAME,
+    });
+  } catch (error) {
+    // A template that cannot render for this customer is a permanent failure of this send only.
+    return finish(
+      'failed',
+      { reason: `render failed: ${(error as Error).message}`.slice(0, 500) },
+      ['send:render_failed', `${label}:failed`],
+      true,
+    );
+  }
+
+  const sendTag = encodeSendTag(entry.sendKey);
+  try {
+    const sent = await retryWithBackoff(
+      async () => {
+        const slot = await ctx.limiter.acquire();
+        if (!slot.ok) throw new QuotaExhausted();
+        return d.mailer.send({
+          from: `${d.config.SENDER_NAME} <${d.config.SENDER_EMAIL}>`,
+          to: address.email,
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          headers: listUnsubscribeHeaders({ httpsUrl: url, mailto: d.config.UNSUBSCRIBE_MAILTO }).map(
+            (h) => ({
+              name: h.Name,
+              value: h.Value,
+            }),
+          ),
+          // The SES events handler finds the ledger entry again through the reversible sendId tag.
+          tags: {
+            [SES_TAG_NAMES.runDate]: ctx.runDate,
+            [SES_TAG_NAMES.campaignId]: entry.campaignId,
+            [SES_TAG_NAMES.segmentId]: entry.segmentId,
+            ...(sendTag === undefined ? {} : { [SES_TAG_NAMES.sendId]: sendTag }),
+          },
+          configurationSet: d.config.SES_CONFIGURATION_SET,
+        });
+      },
+      {
+        maxAttempts: 6,
+        baseMs: 200,
+        capMs: 10_000,
+        random: ctx.random,
+        sleep: ctx.sleep,
+        isRetryable: (error: unknown) => {
+          if (error instanceof QuotaExhausted) return false;
+          const { kind, maybeSent } = describeSesError(error);
+          if (kind === 'throttled') {
+            workCounts.ses.throttled += 1;
+            // SES dropped the throttled message: the slot was not used.
+            ctx.limiter.release();
+          }
+          // Never resend when the request may have reached SES (timeout, reset connection).
+          return (kind === 'throttled' || kind === 'transient') && !maybeSent;
+        },
+      },
+    );
+    workCounts.ses.recipients += 1;
+    return finish('sent', { messageId: sent.messageId }, ['send:sent', `${label}:sent`], false);
+  } catch (error) {
+    const kind = error instanceof QuotaExhausted ? 'quota_exceeded' : classifySesError(error);
+    const maybeSent = !(error instanceof QuotaExhausted) && describeSesError(error).maybeSent;
+    const reason = `${kind}: ${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? ''}`.slice(
+      0,
+      500,
+    );
+    logger.warn('send failed', { sendKey: entry.sendKey, to: maskEmail(customer.profile.email), kind });
+    if (maybeSent) {
+      // SES may have accepted it (timeout, reset connection): at-most-once, report, never resend.
+      return finish(
+        'ambiguous',
+        { reason: `outcome unknown, not re-sent: ${reason}`.slice(0, 500) },
+        ['send:ambiguous', `${label}:ambiguous`],
+        false,
+      );
+    }
+    if (kind === 'quota_exceeded') return { kind: 'deferred', counts: ['send:retry_later:quota_exceeded'] };
+    if (kind === 'throttled' || kind === 'transient') {
+      if (kind === 'throttled') {
+        // The last attempt's throttle (the retry policy only sees the ones it retries).
+        workCounts.ses.throttled += 1;
+        ctx.limiter.release();
+      }
+      // SES did not take the message: it stays queued and the page is passed over again.
+      return { kind: 'released', counts: [`send:retry_later:${kind}`] };
+    }
+    return finish('failed', { reason }, ['send:failed', `${label}:failed`], true);
+  }
+}
