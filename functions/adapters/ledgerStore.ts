@@ -7,23 +7,15 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { canTransition, type LedgerStatus, ledgerKey, runShard } from '../domain/delivery/ledger.js';
 import type { IsoDate } from '../domain/types.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 import { LEDGER_BY_RUN_SHARD } from './tables.js';
 
-/**
- * queued → claimed → sent | failed | ambiguous ; held_out and global_control are final on creation;
- * skipped = checked again right before sending and no longer eligible (e.g. unsubscribed since).
- */
-export type LedgerStatus =
-  | 'queued'
-  | 'claimed'
-  | 'sent'
-  | 'failed'
-  | 'ambiguous'
-  | 'held_out'
-  | 'global_control'
-  | 'skipped';
+// The ledger's statuses, transitions and key format are the domain's (functions/domain/delivery/ledger.ts);
+// re-exported here for the callers that import them with the store.
+export type { LedgerStatus };
+export { ledgerKey, runShard };
 
 export interface LedgerEntry {
   sendKey: string;
@@ -55,14 +47,6 @@ export interface ContactBefore {
   campaign?: IsoDate;
   /** contact.lastRetentionEmailAt before; absent when no retention email ever did. */
   anyCampaign?: IsoDate;
-}
-
-export function ledgerKey(runDate: IsoDate, campaignId: string, customerId: string): string {
-  return `${runDate}#${campaignId}#${customerId}`;
-}
-
-export function runShard(runDate: IsoDate, segment: number): string {
-  return `${runDate}#${segment}`;
 }
 
 const BATCH_GET_MAX = 100;
@@ -102,13 +86,17 @@ export class LedgerStore {
     return out.Item as LedgerEntry | undefined;
   }
 
-  /** Conditional state transition; false when the entry was not in the expected state. */
+  /**
+   * Conditional state transition; false when the entry was not in the expected state. Throws on a
+   * transition the ledger does not allow (`canTransition`): that is a programming error, not a race.
+   */
   async transition(
     sendKey: string,
     from: LedgerStatus,
     to: LedgerStatus,
     fields: Partial<Pick<LedgerEntry, 'claimedAt' | 'finishedAt' | 'messageId' | 'reason'>> = {},
   ): Promise<boolean> {
+    if (!canTransition(from, to)) throw new Error(`illegal ledger transition ${from} → ${to} (${sendKey})`);
     const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = { ':from': from, ':to': to };
     const sets = ['#s = :to'];
@@ -184,7 +172,7 @@ export class LedgerStore {
   async pageByShard(args: {
     runDate: IsoDate;
     segment: number;
-    statuses: LedgerStatus[];
+    statuses: readonly LedgerStatus[];
     limit: number;
     startKey?: Record<string, unknown> | undefined;
   }): Promise<{ items: LedgerEntry[]; lastKey?: Record<string, unknown> | undefined }> {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type EvidenceOutcome,
+  isPending,
+  outcomeFromEvidence,
+  PENDING_STATUSES,
+} from '../domain/delivery/ledger.js';
 import type { NormalizedSesEvent } from '../domain/delivery/sesEvents.js';
-import type { LedgerEntry, LedgerStatus } from './ledgerStore.js';
+import type { LedgerEntry } from './ledgerStore.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 
 /** How long a seen-event marker and a parked event are kept (DynamoDB TTL). */
@@ -31,16 +37,13 @@ const markerKey = (eventId: string) => ({ pk: `SESEVENT#${eventId}`, sk: 'SEEN' 
 const epochSeconds = (now: Date, plusDays: number) => Math.floor(now.getTime() / 1000) + plusDays * 86_400;
 
 /**
- * Ledger statuses whose outcome the send stage has not recorded yet. The send stage records each
- * outcome with a whole-item Put (BatchWriteItem), which would wipe anything written before it, so SES
- * events never write onto an entry in one of these statuses (`claimed` entries may remain from the
- * earlier one-update-per-transition design).
+ * Ledger statuses whose outcome the send stage has not recorded yet: the domain's `PENDING_STATUSES`
+ * / `isPending` (functions/domain/delivery/ledger.ts), under the names this module has always
+ * exported. SES events never write onto such an entry (the send stage's whole-item outcome Put would
+ * wipe what they wrote).
  */
-export const PENDING_LEDGER_STATUSES: readonly LedgerStatus[] = ['queued', 'claimed'];
-
-export function isPendingLedgerStatus(status: string | undefined): boolean {
-  return PENDING_LEDGER_STATUSES.includes(status as LedgerStatus);
-}
+export const PENDING_LEDGER_STATUSES = PENDING_STATUSES;
+export const isPendingLedgerStatus = isPending;
 
 /**
  * What `recordOnLedger` did: `recorded`; or why it did not: `duplicate` (the event is already on the
@@ -186,11 +189,8 @@ export class SendFeedbackStore {
    * SES evidence settles an ambiguous entry (see docs/delivery.md): the message went out (`sent`,
    * with its MessageId), or SES refused it after accepting the call (`failed`).
    */
-  async resolveAmbiguous(
-    sendKey: string,
-    event: NormalizedSesEvent,
-  ): Promise<LedgerEntry['status'] | undefined> {
-    const to = event.type === 'reject' || event.type === 'rendering_failure' ? 'failed' : 'sent';
+  async resolveAmbiguous(sendKey: string, event: NormalizedSesEvent): Promise<EvidenceOutcome | undefined> {
+    const to = outcomeFromEvidence(event.type);
     try {
       await this.db.send(
         new UpdateCommand({

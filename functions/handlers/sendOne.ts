@@ -4,6 +4,7 @@ import type { SuppressionReason } from '../adapters/suppressionStore.js';
 import { workCounts } from '../adapters/workCounters.js';
 import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
 import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
+import { canTransition, isLegacyClaim } from '../domain/delivery/ledger.js';
 import {
   classifySesError,
   describeSesError,
@@ -72,6 +73,10 @@ export async function sendOne(
     counts: string[],
     undoContact: boolean,
   ): EntryOutcome => {
+    // Outcomes are stored as whole items without a condition: the transition table guards them here.
+    if (!canTransition(entry.status, status)) {
+      throw new Error(`illegal ledger transition ${entry.status} → ${status} for ${entry.sendKey}`);
+    }
     const { reason: _oldReason, ...rest } = entry;
     return {
       kind: 'final',
@@ -81,7 +86,7 @@ export async function sendOne(
     };
   };
 
-  if (entry.status === 'claimed') {
+  if (isLegacyClaim(entry.status)) {
     // Left by the per-entry claims of an earlier version: the outcome of that attempt is unknown.
     return finish(
       'ambiguous',

@@ -5,6 +5,7 @@ import type { CustomerRecord } from '../adapters/customerStore.js';
 import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { Counts, SegmentProgress } from '../adapters/runStore.js';
 import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
+import { entriesToSettle, isPending, PENDING_STATUSES } from '../domain/delivery/ledger.js';
 import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
 import { addCount } from '../domain/night/counts.js';
 import { type Deps, deps, logger } from './deps.js';
@@ -85,7 +86,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
     const page = await d.ledger.pageByShard({
       runDate: input.runDate,
       segment: input.segment,
-      statuses: ['queued', 'claimed'],
+      statuses: PENDING_STATUSES,
       limit: PAGE,
       startKey,
     });
@@ -93,7 +94,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
     const current = await d.ledger.getMany(page.items.map((e) => e.sendKey));
     const open = page.items
       .map((e) => current.get(e.sendKey))
-      .filter((e): e is LedgerEntry => e !== undefined && (e.status === 'queued' || e.status === 'claimed'));
+      .filter((e): e is LedgerEntry => e !== undefined && isPending(e.status));
     return {
       open,
       lastKey: page.lastKey,
@@ -188,8 +189,7 @@ async function settleAbandonedIntent(d: Deps, progress: SegmentProgress): Promis
   const counts: Counts = { ...progress.counts };
   const sendKeys = progress.intent?.sendKeys ?? [];
   const entries = await d.ledger.getMany(sendKeys);
-  for (const entry of entries.values()) {
-    if (entry.status !== 'queued' && entry.status !== 'claimed') continue;
+  for (const entry of entriesToSettle(entries.values())) {
     const marked = await d.ledger.transition(entry.sendKey, entry.status, 'ambiguous', {
       finishedAt: new Date().toISOString(),
       reason: AMBIGUOUS_AFTER_CRASH,

@@ -1,248 +1,142 @@
+import type { IsoDate } from '../types.js';
+import type { NormalizedSesEventType } from './sesEvents.js';
+
 /**
- * The send ledger: one entry per (run date, campaign, customer), a pure state machine.
+ * The send ledger as the send stage uses it (docs/delivery.md, "The send ledger"): its statuses,
+ * the transitions between them, and its key format. Pure; the adapters (`ledgerStore.ts`,
+ * `sendStats.ts`) store it and the handlers (`scoreSegment.ts`, `sendSegment.ts`, `sendOne.ts`,
+ * `sesEvents.ts`) drive it.
  *
- *   queued ──claim──▶ claimed ──sent──────▶ sent        (terminal)
- *     ▲                  │  ├──failed────▶ failed      (terminal, permanent error)
- *     └─────release──────┘  └──ambiguous─▶ ambiguous ──resolve──▶ sent | failed
+ *   queued ──▶ sent                          (SES accepted it; MessageId stored)
+ *      ├─────▶ failed                        (refused for good: invalid address, render error, MessageRejected)
+ *      ├─────▶ skipped                       (checked again before sending: suppressed, consent gone, campaign gone)
+ *      └─────▶ ambiguous ──evidence──▶ sent | failed   (unknown whether SES took it; never re-sent)
+ *   claimed ─▶ ambiguous                     (legacy, see below)
+ *   held_out, global_control                 (final when created: chosen, deliberately not sent)
  *
- * - `queued`: chosen for tonight, not yet attempted.
- * - `claimed`: a worker owns the entry and may be calling SES right now.
- * - `sent`: SES accepted the message (we hold its MessageId).
- * - `failed`: SES refused it permanently (bad address, rejected message); it was not sent.
- * - `ambiguous`: the outcome is unknown. SES may or may not have accepted the message: the worker died
- *   or timed out after the request may have left. Only evidence resolves it (an SES Send/Delivery/Bounce
- *   event tagged with this entry's ids, or an operator).
- *
- * POLICY: AT-MOST-ONCE. SES has no idempotency token, so a resend after an unknown outcome can deliver
- * the same offer twice. A duplicate to a real inbox is worse than a missed retention email, so an
- * ambiguous entry is NEVER resent automatically: `nextAction` reports it, it does not send it. A claim
- * that outlives `claimTimeoutMs` without an outcome is treated the same way (the worker may have died
- * after SES accepted). `release` (claimed → queued) is only legal when the worker KNOWS SES was not
- * called or refused the request outright (throttled, quota exhausted, connection refused).
- *
- * The storage adapter enforces the transitions with conditional writes (e.g. claim only
- * `if state = queued`), this module decides which transitions are legal and what the next step is.
+ * Nothing ever goes back to `queued`: an entry leaves it only with an outcome. Throttled or transient
+ * failures after all retries, and sends over the daily quota, change nothing (the entry simply stays
+ * `queued`, SES provably did not take it). An `ambiguous` entry is never re-sent (at-most-once: SES has
+ * no idempotency token); only SES evidence moves it on (`outcomeFromEvidence`).
  */
 
-export type LedgerState = 'queued' | 'claimed' | 'sent' | 'failed' | 'ambiguous';
+export type LedgerStatus =
+  /** Chosen for sending, no outcome yet. Created by the score stage. */
+  | 'queued'
+  /**
+   * LEGACY: the per-entry claim of the first design (one conditional write per claim). Nothing
+   * writes it any more; an entry still in it may or may not have been sent, so it is settled as
+   * `ambiguous` (by `sendOne` or when found in an abandoned send intent) and never sent.
+   */
+  | 'claimed'
+  /** SES accepted the message (its MessageId is stored). */
+  | 'sent'
+  /** Refused for good; nothing was sent. */
+  | 'failed'
+  /** Unknown whether SES took the message; never re-sent, settled only by evidence. */
+  | 'ambiguous'
+  /** Chosen, deliberately not sent (campaign holdout). Final when created. */
+  | 'held_out'
+  /** Chosen, deliberately not sent (global control group). Final when created. */
+  | 'global_control'
+  /** Checked again right before sending and no longer eligible; nothing was sent. */
+  | 'skipped';
 
-export const LEDGER_STATES: readonly LedgerState[] = ['queued', 'claimed', 'sent', 'failed', 'ambiguous'];
-
-export const TERMINAL_STATES: readonly LedgerState[] = ['sent', 'failed'];
-
-/** Allowed state changes. Self-transitions are not listed; re-applying an identical event is a no-op. */
-export const ALLOWED_TRANSITIONS: Readonly<Record<LedgerState, readonly LedgerState[]>> = {
-  queued: ['claimed'],
-  claimed: ['sent', 'failed', 'ambiguous', 'queued'],
+/**
+ * The allowed status changes. A status with no way out is final. Self-transitions are not listed.
+ * The adapter's conditional `transition` refuses anything not listed here.
+ */
+export const LEDGER_TRANSITIONS = {
+  queued: ['sent', 'failed', 'skipped', 'ambiguous'],
+  claimed: ['ambiguous'],
   ambiguous: ['sent', 'failed'],
   sent: [],
   failed: [],
-};
+  skipped: [],
+  held_out: [],
+  global_control: [],
+} as const satisfies Readonly<Record<LedgerStatus, readonly LedgerStatus[]>>;
 
-export function canTransition(from: LedgerState, to: LedgerState): boolean {
-  return ALLOWED_TRANSITIONS[from].includes(to);
-}
+/** Every status, in the order of the transition table. */
+export const LEDGER_STATUSES = Object.keys(LEDGER_TRANSITIONS) as readonly LedgerStatus[];
 
-export interface LedgerEntry {
-  key: string;
-  runDate: string;
-  campaignId: string;
-  customerId: string;
-  state: LedgerState;
-  /** Number of claims taken (each claim is at most one SES call). */
-  attempts: number;
-  /** Who holds the claim (worker / execution id). */
-  claimedBy?: string | undefined;
-  /** When the current/last claim was taken (ms since epoch). */
-  claimedAt?: number | undefined;
-  /** SES MessageId once sent. */
-  messageId?: string | undefined;
-  /** Why it failed, or why it became ambiguous. */
-  reason?: string | undefined;
-  updatedAt: number;
-}
+/** What the score stage creates an entry as (`scoreSegment.ts`): a send, a holdout, a control. */
+export const CREATED_STATUSES = [
+  'queued',
+  'held_out',
+  'global_control',
+] as const satisfies readonly LedgerStatus[];
 
-export type LedgerEvent =
-  | { type: 'claim'; at: number; worker: string }
-  | { type: 'release'; at: number; worker: string; reason: string }
-  | { type: 'sent'; at: number; worker: string; messageId: string }
-  | { type: 'failed'; at: number; worker: string; reason: string }
-  | { type: 'ambiguous'; at: number; reason: string }
-  | { type: 'resolve'; at: number; outcome: 'sent'; messageId: string }
-  | { type: 'resolve'; at: number; outcome: 'failed'; reason: string };
-
-export type ApplyResult =
-  | { ok: true; entry: LedgerEntry; changed: boolean }
-  | { ok: false; reason: 'illegal_transition' | 'not_owner' | 'conflicting_outcome'; from: LedgerState };
-
-export type NextAction = 'send' | 'skip_done' | 'report_ambiguous' | 'wait';
-
-const ISO_DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
-
-/**
- * Deterministic, injective ledger key: `send#<runDate>#<campaignId>#<customerId>` with the ids
- * percent-encoded, so a `#` inside an id cannot make two different triples collide.
- */
-export function ledgerKey(runDate: string, campaignId: string, customerId: string): string {
-  if (!ISO_DAY_RE.test(runDate)) throw new Error(`runDate must be YYYY-MM-DD: ${runDate}`);
-  if (campaignId.length === 0 || customerId.length === 0)
-    throw new Error('campaignId and customerId are required');
-  return `send#${runDate}#${encodeURIComponent(campaignId)}#${encodeURIComponent(customerId)}`;
-}
-
-export function newLedgerEntry(
-  runDate: string,
-  campaignId: string,
-  customerId: string,
-  at: number,
-): LedgerEntry {
-  return {
-    key: ledgerKey(runDate, campaignId, customerId),
-    runDate,
-    campaignId,
-    customerId,
-    state: 'queued',
-    attempts: 0,
-    updatedAt: at,
-  };
-}
-
-function illegal(entry: LedgerEntry): ApplyResult {
-  return { ok: false, reason: 'illegal_transition', from: entry.state };
+export function canTransition(from: LedgerStatus, to: LedgerStatus): boolean {
+  return (LEDGER_TRANSITIONS[from] as readonly LedgerStatus[]).includes(to);
 }
 
 /**
- * Applies an event. Pure: returns a new entry, never mutates. Idempotent: re-applying the event that
- * produced the current state (same worker / same messageId / same outcome) returns `changed: false`;
- * a different outcome for a settled entry is `conflicting_outcome`.
+ * Statuses with no send outcome stored yet. The send stage stores each outcome with a whole-item Put,
+ * which would wipe anything written before it, so SES events never write onto a pending entry; the
+ * send stage pages through exactly these.
  */
-export function applyLedgerEvent(entry: LedgerEntry, event: LedgerEvent): ApplyResult {
-  const s = entry.state;
-  switch (event.type) {
-    case 'claim':
-      if (s === 'claimed' && entry.claimedBy === event.worker) return { ok: true, entry, changed: false };
-      if (s !== 'queued') return illegal(entry);
-      return {
-        ok: true,
-        changed: true,
-        entry: {
-          ...entry,
-          state: 'claimed',
-          attempts: entry.attempts + 1,
-          claimedBy: event.worker,
-          claimedAt: event.at,
-          updatedAt: event.at,
-        },
-      };
-    case 'release':
-      if (s === 'queued') return { ok: true, entry, changed: false };
-      if (s !== 'claimed') return illegal(entry);
-      if (entry.claimedBy !== event.worker) return { ok: false, reason: 'not_owner', from: s };
-      return {
-        ok: true,
-        changed: true,
-        entry: {
-          ...entry,
-          state: 'queued',
-          claimedBy: undefined,
-          claimedAt: undefined,
-          reason: event.reason,
-          updatedAt: event.at,
-        },
-      };
-    case 'sent':
-      if (s === 'sent') {
-        return entry.messageId === event.messageId
-          ? { ok: true, entry, changed: false }
-          : { ok: false, reason: 'conflicting_outcome', from: s };
-      }
-      if (s === 'failed') return { ok: false, reason: 'conflicting_outcome', from: s };
-      if (s !== 'claimed') return illegal(entry);
-      if (entry.claimedBy !== event.worker) return { ok: false, reason: 'not_owner', from: s };
-      return {
-        ok: true,
-        changed: true,
-        entry: {
-          ...entry,
-          state: 'sent',
-          messageId: event.messageId,
-          reason: undefined,
-          updatedAt: event.at,
-        },
-      };
-    case 'failed':
-      if (s === 'failed') {
-        return entry.reason === event.reason
-          ? { ok: true, entry, changed: false }
-          : { ok: false, reason: 'conflicting_outcome', from: s };
-      }
-      if (s === 'sent') return { ok: false, reason: 'conflicting_outcome', from: s };
-      if (s !== 'claimed') return illegal(entry);
-      if (entry.claimedBy !== event.worker) return { ok: false, reason: 'not_owner', from: s };
-      return {
-        ok: true,
-        changed: true,
-        entry: { ...entry, state: 'failed', reason: event.reason, updatedAt: event.at },
-      };
-    case 'ambiguous':
-      if (s === 'ambiguous') return { ok: true, entry, changed: false };
-      if (s !== 'claimed') return illegal(entry);
-      return {
-        ok: true,
-        changed: true,
-        entry: { ...entry, state: 'ambiguous', reason: event.reason, updatedAt: event.at },
-      };
-    case 'resolve': {
-      if (event.outcome === 'sent') {
-        if (s === 'sent') {
-          return entry.messageId === event.messageId
-            ? { ok: true, entry, changed: false }
-            : { ok: false, reason: 'conflicting_outcome', from: s };
-        }
-        if (s === 'failed') return { ok: false, reason: 'conflicting_outcome', from: s };
-        if (s !== 'ambiguous') return illegal(entry);
-        return {
-          ok: true,
-          changed: true,
-          entry: { ...entry, state: 'sent', messageId: event.messageId, updatedAt: event.at },
-        };
-      }
-      if (s === 'failed') {
-        return entry.reason === event.reason
-          ? { ok: true, entry, changed: false }
-          : { ok: false, reason: 'conflicting_outcome', from: s };
-      }
-      if (s === 'sent') return { ok: false, reason: 'conflicting_outcome', from: s };
-      if (s !== 'ambiguous') return illegal(entry);
-      return {
-        ok: true,
-        changed: true,
-        entry: { ...entry, state: 'failed', reason: event.reason, updatedAt: event.at },
-      };
-    }
+export const PENDING_STATUSES = ['queued', 'claimed'] as const satisfies readonly LedgerStatus[];
+
+export type PendingStatus = (typeof PENDING_STATUSES)[number];
+
+/** Whether no send outcome is stored yet. Takes any string, as read from the table. */
+export function isPending(status: string | undefined): status is PendingStatus {
+  return (PENDING_STATUSES as readonly string[]).includes(status as string);
+}
+
+/** Final: no transition leads out of it. (`ambiguous` is not final: evidence settles it.) */
+export function isFinal(status: LedgerStatus): boolean {
+  return LEDGER_TRANSITIONS[status].length === 0;
+}
+
+/** A `claimed` entry left by the first design: its outcome is unknown, it is settled as `ambiguous`. */
+export function isLegacyClaim(status: LedgerStatus): status is 'claimed' {
+  return status === 'claimed';
+}
+
+/**
+ * The entries of an abandoned send intent (an invocation that wrote the intent and never stored the
+ * group's outcomes) that become `ambiguous`: those still pending. The dead attempt may have sent any
+ * of them, so none is sent again; the ones with a stored outcome keep it.
+ */
+export function entriesToSettle<E extends { readonly status: LedgerStatus }>(
+  entries: Iterable<E>,
+): (E & { readonly status: PendingStatus })[] {
+  const out: (E & { readonly status: PendingStatus })[] = [];
+  for (const entry of entries) {
+    if (isPending(entry.status)) out.push(entry as E & { readonly status: PendingStatus });
   }
+  return out;
+}
+
+/** Where evidence takes an `ambiguous` entry. */
+export type EvidenceOutcome = (typeof LEDGER_TRANSITIONS.ambiguous)[number];
+
+/**
+ * What an SES event about an ambiguous entry proves: a `Reject` or `Rendering Failure` means SES
+ * took the call but sent nothing (`failed`); any other event (Send, Delivery, Bounce, and opens,
+ * clicks, complaints...) exists only for a message that went out (`sent`).
+ */
+export function outcomeFromEvidence(eventType: NormalizedSesEventType): EvidenceOutcome {
+  return eventType === 'reject' || eventType === 'rendering_failure' ? 'failed' : 'sent';
 }
 
 /**
- * What to do with an entry now:
- * - `send`: queued, claim it and send.
- * - `skip_done`: sent or failed; nothing to do.
- * - `report_ambiguous`: ambiguous, or claimed for at least `claimTimeoutMs` without an outcome
- *   (mark it ambiguous and report it; never resend, see the at-most-once policy above).
- * - `wait`: claimed recently by someone; leave it to them.
+ * The ledger key, `<runDate>#<campaignId>#<customerId>`: one entry per decided message, so a re-run
+ * of a night finds the same keys and never plans the same message twice.
+ *
+ * Injective without any escaping: the run date is `YYYY-MM-DD` and campaign ids are slugs
+ * (`SLUG_RE` in `functions/domain/campaigns/schema.ts`: lower-case letters, digits and dashes), so
+ * neither contains `#`, and the first two `#` of a key always end the run date and the campaign id.
+ * Customer ids may contain anything, `#` included, but as the last component they are just the rest
+ * of the key after the second `#`: two different triples cannot give the same key.
  */
-export function nextAction(entry: LedgerEntry, now: number, claimTimeoutMs: number): NextAction {
-  switch (entry.state) {
-    case 'queued':
-      return 'send';
-    case 'sent':
-    case 'failed':
-      return 'skip_done';
-    case 'ambiguous':
-      return 'report_ambiguous';
-    case 'claimed': {
-      const since = entry.claimedAt ?? entry.updatedAt;
-      return now - since >= claimTimeoutMs ? 'report_ambiguous' : 'wait';
-    }
-  }
+export function ledgerKey(runDate: IsoDate, campaignId: string, customerId: string): string {
+  return `${runDate}#${campaignId}#${customerId}`;
+}
+
+/** The `byRunShard` index's partition key: one run date's entries of one send segment. */
+export function runShard(runDate: IsoDate, segment: number): string {
+  return `${runDate}#${segment}`;
 }
