@@ -38,6 +38,23 @@ export interface CustomerRecord {
   night?: NightState;
 }
 
+/** A customer as the send stage reads it (a projection: no order ids, no decision details). */
+export interface CustomerSendView {
+  customerId: string;
+  profile: CustomerProfile;
+  aggregates: PurchaseAggregates;
+  night?: Pick<NightState, 'scores' | 'lifeStage' | 'signals'>;
+}
+
+const SEND_VIEW: readonly (readonly string[])[] = [
+  ['customerId'],
+  ['profile'],
+  ['aggregates'],
+  ['night', 'scores'],
+  ['night', 'lifeStage'],
+  ['night', 'signals'],
+];
+
 export interface OrderRecord extends OrderFact {
   customerId: string;
   currency: string;
@@ -63,8 +80,31 @@ export class CustomerStore implements IngestPort {
   }
 
   async batchGet(customerIds: readonly string[]): Promise<Map<string, CustomerRecord>> {
-    const found = new Map<string, CustomerRecord>();
+    return this.batchGetItems<CustomerRecord>(customerIds);
+  }
+
+  /** What the send stage needs of a customer: the profile, and what the templates may show. */
+  async batchGetForSending(customerIds: readonly string[]): Promise<Map<string, CustomerSendView>> {
+    return this.batchGetItems<CustomerSendView>(customerIds, SEND_VIEW);
+  }
+
+  private async batchGetItems<T extends { customerId: string }>(
+    customerIds: readonly string[],
+    projection?: readonly (readonly string[])[],
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
     const unique = [...new Set(customerIds)];
+    // Every path component gets a placeholder: some attribute names are reserved words.
+    const names: Record<string, string> = {};
+    const paths = projection?.map((path) =>
+      path
+        .map((part) => {
+          const placeholder = `#${part}`;
+          names[placeholder] = part;
+          return placeholder;
+        })
+        .join('.'),
+    );
     for (let i = 0; i < unique.length; i += 100) {
       let keys: Record<string, unknown>[] | undefined = unique
         .slice(i, i + 100)
@@ -72,11 +112,17 @@ export class CustomerStore implements IngestPort {
       while (keys && keys.length > 0) {
         const out = await this.db.send(
           new BatchGetCommand({
-            RequestItems: { [this.tables.customers]: { Keys: keys, ConsistentRead: true } },
+            RequestItems: {
+              [this.tables.customers]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ...(paths ? { ProjectionExpression: paths.join(', '), ExpressionAttributeNames: names } : {}),
+              },
+            },
           }),
         );
         for (const item of out.Responses?.[this.tables.customers] ?? []) {
-          found.set(String(item.customerId), item as CustomerRecord);
+          found.set(String(item.customerId), item as T);
         }
         keys = out.UnprocessedKeys?.[this.tables.customers]?.Keys as Record<string, unknown>[] | undefined;
       }

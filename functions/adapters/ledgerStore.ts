@@ -168,14 +168,17 @@ export class LedgerStore {
     }
   }
 
-  /** One page of a run segment's ledger entries in a given state (GSI, eventually consistent). */
-  async pageByShard(args: {
+  /**
+   * The keys of one page of a run segment's entries in the given states, from the index (eventually
+   * consistent: read the entries themselves with `getMany` before acting on them).
+   */
+  async pageKeysByShard(args: {
     runDate: IsoDate;
     segment: number;
     statuses: readonly LedgerStatus[];
     limit: number;
     startKey?: Record<string, unknown> | undefined;
-  }): Promise<{ items: LedgerEntry[]; lastKey?: Record<string, unknown> | undefined }> {
+  }): Promise<{ sendKeys: string[]; lastKey?: Record<string, unknown> | undefined }> {
     const values: Record<string, unknown> = { ':shard': runShard(args.runDate, args.segment) };
     const placeholders = args.statuses.map((s, i) => {
       values[`:s${i}`] = s;
@@ -187,12 +190,13 @@ export class LedgerStore {
         IndexName: LEDGER_BY_RUN_SHARD,
         KeyConditionExpression: 'runShard = :shard',
         FilterExpression: `#s IN (${placeholders.join(', ')})`,
+        ProjectionExpression: 'sendKey',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: values,
         Limit: args.limit,
         ExclusiveStartKey: args.startKey,
       }),
     );
-    return { items: (out.Items ?? []) as LedgerEntry[], lastKey: out.LastEvaluatedKey };
+    return { sendKeys: (out.Items ?? []).map((item) => String(item.sendKey)), lastKey: out.LastEvaluatedKey };
   }
 }

@@ -1,4 +1,4 @@
-import type { CustomerRecord } from '../adapters/customerStore.js';
+import type { CustomerSendView } from '../adapters/customerStore.js';
 import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { SuppressionReason } from '../adapters/suppressionStore.js';
 import { workCounts } from '../adapters/workCounters.js';
@@ -62,7 +62,7 @@ const labelOf = (entry: LedgerEntry) => `campaign:${entry.campaignId}:${entry.se
 export async function sendOne(
   ctx: SendContext,
   entry: LedgerEntry,
-  customer: CustomerRecord | undefined,
+  customer: CustomerSendView | undefined,
   suppression: SuppressionReason | undefined,
 ): Promise<EntryOutcome> {
   const { d, night } = ctx;

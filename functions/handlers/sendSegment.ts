@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { CustomerRecord } from '../adapters/customerStore.js';
+import type { CustomerSendView } from '../adapters/customerStore.js';
 import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { Counts, SegmentProgress } from '../adapters/runStore.js';
 import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
@@ -16,8 +16,11 @@ import { type SendContext, sendOne } from './sendOne.js';
 const PAGE = 100;
 /** Extra passes over one page while entries were released (throttled, not sent). */
 const MAX_PAGE_RETRIES = 3;
-/** Largest send group: one BatchWriteItem of outcomes. */
-const MAX_GROUP = 25;
+/**
+ * Largest send group: two BatchWriteItem requests of outcomes and one suppression read per group.
+ * It bounds what a crash can leave `ambiguous` (see docs/delivery.md).
+ */
+const MAX_GROUP = 50;
 /**
  * A group holds about this much sending time at the segment's rate, so outcomes are stored soon
  * after the sends (SES events for an entry wait for its outcome) and a crash leaves few unknowns.
@@ -42,7 +45,7 @@ interface PageRead {
   /** The page's entries still to send, as the table has them now. */
   open: LedgerEntry[];
   lastKey?: Record<string, unknown> | undefined;
-  customers: Map<string, CustomerRecord>;
+  customers: Map<string, CustomerSendView>;
 }
 
 async function sendSegment(event: unknown, context: Context): Promise<SegmentOutput> {
@@ -83,7 +86,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
   const outOfTime = () => context.getRemainingTimeInMillis() < d.config.DEADLINE_RESERVE_MS;
 
   const readPage = async (startKey: Record<string, unknown> | undefined): Promise<PageRead> => {
-    const page = await d.ledger.pageByShard({
+    const page = await d.ledger.pageKeysByShard({
       runDate: input.runDate,
       segment: input.segment,
       statuses: PENDING_STATUSES,
@@ -91,14 +94,14 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       startKey,
     });
     // The index only says which entries to look at; their state comes from the table itself.
-    const current = await d.ledger.getMany(page.items.map((e) => e.sendKey));
-    const open = page.items
-      .map((e) => current.get(e.sendKey))
+    const current = await d.ledger.getMany(page.sendKeys);
+    const open = page.sendKeys
+      .map((k) => current.get(k))
       .filter((e): e is LedgerEntry => e !== undefined && isPending(e.status));
     return {
       open,
       lastKey: page.lastKey,
-      customers: await d.customers.batchGet(open.map((e) => e.customerId)),
+      customers: await d.customers.batchGetForSending(open.map((e) => e.customerId)),
     };
   };
 
@@ -172,9 +175,17 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       logger.warn('entries left queued after repeated throttling', { segment: input.segment, released });
     }
     pageRetries = 0;
-    await commit({ lastKey, counts, intent: undefined, done: lastKey === undefined });
-    if (progress.done || !prefetched) return result(true);
-    if (outOfTime()) return result(false);
+    if (lastKey === undefined || !prefetched) {
+      await commit({ lastKey: undefined, counts, intent: undefined, done: true });
+      return result(true);
+    }
+    // Not saved on its own: the next group's intent save carries the new start key. A crash before
+    // that re-reads this page, whose entries all have their outcome by now.
+    progress = { ...progress, lastKey, counts };
+    if (outOfTime()) {
+      await commit({ intent: undefined });
+      return result(false);
+    }
     upcoming = prefetched;
   }
 }

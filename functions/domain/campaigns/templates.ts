@@ -30,6 +30,7 @@ function makeEngine(html: boolean): Liquid {
     outputEscape: html ? 'escape' : undefined,
     cache: false,
   });
+  memoizeDateFilter(engine);
   for (const tag of FORBIDDEN_TAGS) {
     engine.registerTag(tag, {
       parse() {
@@ -41,6 +42,31 @@ function makeEngine(html: boolean): Liquid {
     });
   }
   return engine;
+}
+
+/**
+ * The built-in `date` filter builds an Intl formatter for every month or weekday name it prints, the
+ * most expensive step of rendering an email. Templates format the same few dates (offer expiry, the
+ * run date) for every customer, so results are kept per input and arguments. Only plain string and
+ * number inputs are kept: "now" and "today" change, and objects may be mutated.
+ */
+function memoizeDateFilter(engine: Liquid): void {
+  const builtin = engine.filters['date'];
+  if (typeof builtin !== 'function') return;
+  const results = new Map<string, unknown>();
+  const plain = (v: unknown) => typeof v === 'string' || typeof v === 'number' || v === undefined;
+  engine.registerFilter('date', function (this: unknown, value: unknown, ...args: unknown[]) {
+    const moving = typeof value === 'string' && /^\s*(now|today)\s*$/i.test(value);
+    if (!plain(value) || moving || !args.every(plain)) {
+      return builtin.call(this as never, value, ...args);
+    }
+    const key = JSON.stringify([value, ...args]);
+    if (results.has(key)) return results.get(key);
+    const result = builtin.call(this as never, value, ...args);
+    if (results.size >= 1_000) results.clear();
+    results.set(key, result);
+    return result;
+  });
 }
 
 /** HTML bodies: every `{{ value }}` is HTML-escaped (use `| raw` only for trusted markup). */

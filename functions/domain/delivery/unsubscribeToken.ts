@@ -218,6 +218,30 @@ export function verifyUnsubscribeToken(
  * Throws when `baseUrl` is not an absolute http(s) URL.
  */
 export function unsubscribeUrl(baseUrl: string, token: string): string {
+  // A token is URL-safe as it is (base64url, key id, dots), so the base is parsed once per base URL
+  // and each token appended to it: one URL parse per email showed in the send stage's profile.
+  if (TOKEN_TEXT_RE.test(token)) return `${urlPrefix(baseUrl)}${token}`;
+  const url = parseBaseUrl(baseUrl);
+  url.searchParams.delete(UNSUBSCRIBE_TOKEN_PARAM);
+  url.searchParams.append(UNSUBSCRIBE_TOKEN_PARAM, token);
+  return url.toString();
+}
+
+const TOKEN_TEXT_RE = /^[A-Za-z0-9_.-]+$/;
+let lastPrefix: { baseUrl: string; prefix: string } | undefined;
+
+/** `baseUrl` without fragment or token parameter, ending in `token=`. */
+function urlPrefix(baseUrl: string): string {
+  if (lastPrefix?.baseUrl === baseUrl) return lastPrefix.prefix;
+  const url = parseBaseUrl(baseUrl);
+  url.searchParams.delete(UNSUBSCRIBE_TOKEN_PARAM);
+  url.searchParams.append(UNSUBSCRIBE_TOKEN_PARAM, '');
+  const prefix = url.toString();
+  lastPrefix = { baseUrl, prefix };
+  return prefix;
+}
+
+function parseBaseUrl(baseUrl: string): URL {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -228,6 +252,5 @@ export function unsubscribeUrl(baseUrl: string, token: string): string {
     throw new Error(`unsubscribe base URL must be http(s): ${baseUrl}`);
   }
   url.hash = '';
-  url.searchParams.set(UNSUBSCRIBE_TOKEN_PARAM, token);
-  return url.toString();
+  return url;
 }

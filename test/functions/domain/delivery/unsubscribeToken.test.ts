@@ -285,6 +285,31 @@ describe('unsubscribeUrl', () => {
     expect(verifyUnsubscribeToken(ring, url.searchParams.get('token'))).toMatchObject({ ok: true });
   });
 
+  it('reads back the same token and parameters as parsing the base for every token would', () => {
+    const bases = [
+      'https://mail.example.com/u',
+      'https://mail.example.com/u?lang=de&x=a%20b#frag',
+      'https://x.example/u?token=old&lang=fr',
+      'http://127.0.0.1:8787/u?',
+    ];
+    const tokenChars = fc.constantFrom(...'abcXYZ019_-.~ +/?&#%='.split(''));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...bases),
+        fc.string({ unit: tokenChars, minLength: 1, maxLength: 40 }),
+        (base, token) => {
+          const got = new URL(unsubscribeUrl(base, token));
+          const expected = new URL(base);
+          expected.hash = '';
+          expected.searchParams.set('token', token);
+          expect(got.hash).toBe('');
+          expect(got.origin + got.pathname).toBe(expected.origin + expected.pathname);
+          expect([...got.searchParams].sort()).toEqual([...expected.searchParams].sort());
+        },
+      ),
+    );
+  });
+
   it('rejects non-http(s) and relative base URLs', () => {
     expect(() => unsubscribeUrl('/relative', 't')).toThrow(/absolute URL/);
     expect(() => unsubscribeUrl('javascript:alert(1)', 't')).toThrow(/http\(s\)/);
