@@ -1,9 +1,3 @@
-// Send-stage benchmark: bare SES SendEmail calls vs the pipeline's send stage (lease and send intent,
-// consistent ledger reads, suppression and eligibility checks, rendering, token signing, SendEmail,
-// batched outcomes) through the in-process SES v2 emulator and in-memory dynalite. The machine's speed
-// drifts between runs, so bare and stage runs are interleaved in rounds and medians are reported.
-// Run alone: node --import tsx bench/sending.ts
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +6,7 @@ import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { exampleCampaignFiles, pushCampaignFiles } from '../cli/local/campaigns.js';
-import { runNight } from '../cli/local/runNight.js';
+import { localContext, runNight } from '../cli/local/runNight.js';
 import { openLocalSession } from '../cli/local/session.js';
 import { seedPopulation } from '../cli/seed/load.js';
 import { documentClient, sesClient } from '../functions/adapters/clients.js';
@@ -35,23 +29,6 @@ const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-function context(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'sendSegment',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:sendSegment',
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/sendSegment',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 15 * 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 export interface SendingBenchResult {
   n: number;
@@ -184,7 +161,10 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1500)):
         segments.map(async (segment) => {
           let out: SegmentOutput;
           do {
-            out = await handler({ runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS }, context());
+            out = await handler(
+              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS },
+              localContext('sendSegment', 15 * 60_000),
+            );
           } while (!out.done);
         }),
       );

@@ -32,8 +32,8 @@ export interface RunNightOptions {
   wrapHandler?: (name: string, handler: LambdaHandler) => LambdaHandler;
 }
 
-/** A Lambda context for a local invocation, with the deadline of the function's configured timeout. */
-function localContext(functionName: string, timeoutMs: number): Context {
+/** A Lambda context for a locally run handler, with a deadline `timeoutMs` from now (its timeout). */
+export function localContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -18,7 +18,7 @@ import type { IngestPort } from '../domain/ingest/importService.js';
 import type { CustomerNight } from '../domain/night/types.js';
 import type { CustomerProfile, IsoDate, PurchaseAggregates } from '../domain/types.js';
 import type { ContactBefore } from './ledgerStore.js';
-import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
+import { isConditionalCheckFailed, type TableNames, writeIf } from './tableNames.js';
 
 /** What the nightly run stores on the customer: enough to target and to detect change next night. */
 export type NightState = CustomerNight;
@@ -340,8 +340,8 @@ export class CustomerStore implements IngestPort {
       update += ', contact.lastByCampaign.#c = :d';
       if (contact.global) update += ', contact.lastRetentionEmailAt = :d';
     }
-    try {
-      await this.db.send(
+    return writeIf(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tables.customers,
           Key: { customerId },
@@ -351,12 +351,8 @@ export class CustomerStore implements IngestPort {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -406,8 +402,8 @@ export class CustomerStore implements IngestPort {
       const condition = restoreGlobal
         ? 'contact.lastByCampaign.#c = :rd AND contact.lastRetentionEmailAt = :rd'
         : 'contact.lastByCampaign.#c = :rd AND (attribute_not_exists(contact.lastRetentionEmailAt) OR contact.lastRetentionEmailAt <> :rd)';
-      try {
-        await this.db.send(
+      return writeIf(() =>
+        this.db.send(
           new UpdateCommand({
             TableName: this.tables.customers,
             Key: { customerId },
@@ -416,12 +412,8 @@ export class CustomerStore implements IngestPort {
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailed(error)) return false;
-        throw error;
-      }
+        ),
+      );
     };
     return (await attempt(true)) || (await attempt(false));
   }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { canTransition, type LedgerStatus, ledgerKey, runShard } from '../domain/delivery/ledger.js';
 import type { IsoDate } from '../domain/types.js';
-import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
+import { type TableNames, writeIf } from './tableNames.js';
 import { LEDGER_BY_RUN_SHARD } from './tables.js';
 
 // The ledger's statuses, transitions and key format are the domain's (functions/domain/delivery/ledger.ts);
@@ -64,19 +64,15 @@ export class LedgerStore {
 
   /** Records a decision once; returns false when it already exists (a re-run of the same night). */
   async create(entry: LedgerEntry): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIf(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.tables.ledger,
           Item: entry,
           ConditionExpression: 'attribute_not_exists(sendKey)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async get(sendKey: string): Promise<LedgerEntry | undefined> {
@@ -106,8 +102,8 @@ export class LedgerStore {
       values[`:${k}`] = v;
       sets.push(`#${k} = :${k}`);
     }
-    try {
-      await this.db.send(
+    return writeIf(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.tables.ledger,
           Key: { sendKey },
@@ -116,12 +112,8 @@ export class LedgerStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** The entries with these keys, read consistently from the table (the GSI may lag behind). */

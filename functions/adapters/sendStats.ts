@@ -8,7 +8,7 @@ import {
 } from '../domain/delivery/ledger.js';
 import type { NormalizedSesEvent } from '../domain/delivery/sesEvents.js';
 import type { LedgerEntry } from './ledgerStore.js';
-import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
+import { isConditionalCheckFailed, type TableNames, writeIf } from './tableNames.js';
 
 /** How long a seen-event marker and a parked event are kept (DynamoDB TTL). */
 export const EVENT_MARKER_TTL_DAYS = 30;
@@ -216,8 +216,8 @@ export class SendFeedbackStore {
 
   /** Marks the event as counted; false when it already was (a duplicate delivery). */
   async markEvent(eventId: string, now: Date): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIf(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.tables.config,
           Item: {
@@ -227,12 +227,8 @@ export class SendFeedbackStore {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Counters are top-level number attributes of the stats item (ADD creates them at 0). */

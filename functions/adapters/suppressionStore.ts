@@ -1,6 +1,6 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { TableNames } from './tableNames.js';
-import { isConditionalCheckFailed } from './tableNames.js';
+import { writeIf } from './tableNames.js';
 
 export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'manual' | 'erasure';
 
@@ -23,19 +23,15 @@ export class SuppressionStore {
 
   /** Adds a suppression; the first reason recorded wins, repeats are harmless. */
   async suppress(subject: string, reason: SuppressionReason, source: string, now: Date): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeIf(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.tables.suppression,
           Item: { subject, reason, source, createdAt: now.toISOString() },
           ConditionExpression: 'attribute_not_exists(subject)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Which of the customers are suppressed, by customer id or by their address. */

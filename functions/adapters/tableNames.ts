@@ -26,3 +26,17 @@ export function tableNames(
 export function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
+
+/**
+ * Runs one conditional write: true when it was applied, false when its condition did not hold
+ * (the usual answer of an idempotent or guarded write, not an error); anything else is thrown.
+ */
+export async function writeIf(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNight } from '../../cli/local/runNight.js';
+import { localContext, runNight } from '../../cli/local/runNight.js';
 import type { LocalSession } from '../../cli/local/session.js';
 import { documentClient, sesClient } from '../../functions/adapters/clients.js';
 import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
@@ -18,23 +17,6 @@ const NIGHT = '2026-11-20';
 const TOTAL_SEGMENTS = 4;
 
 type Handler = (event: unknown, context: Context) => Promise<SegmentOutput>;
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'sendSegment',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:sendSegment',
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/sendSegment',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 15 * 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 async function ledgerOf(session: LocalSession): Promise<LedgerEntry[]> {
   const out = await documentClient().send(new ScanCommand({ TableName: session.tables.ledger }));
@@ -82,7 +64,7 @@ describe('one send segment, two invocations at once', () => {
     ses.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === 'SendEmailCommand' && second === undefined) {
-          second = handler(event, lambdaContext());
+          second = handler(event, localContext('sendSegment', 15 * 60_000));
           for (let i = 0; i < 200; i++) {
             if ((await runs.getProgress(NIGHT, 'send', segment)).invocations >= 2) break;
             await new Promise((r) => setTimeout(r, 10));
@@ -94,11 +76,11 @@ describe('one send segment, two invocations at once', () => {
     );
     let firstError: unknown;
     try {
-      await handler(event, lambdaContext()).catch((error: unknown) => {
+      await handler(event, localContext('sendSegment', 15 * 60_000)).catch((error: unknown) => {
         firstError = error;
       });
       let out = await second!;
-      while (!out.done) out = await handler(event, lambdaContext());
+      while (!out.done) out = await handler(event, localContext('sendSegment', 15 * 60_000));
     } finally {
       ses.middlewareStack.remove('testSecondInvocation');
     }
