@@ -32,15 +32,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const AMBIGUOUS_AFTER_CRASH =
   'in the send intent of an attempt that ended without recording the outcome; not re-sent';
 
-/**
- * Sends the queued decisions of one segment. The segment's progress record is its lease: every
- * write to it is conditional on the previous one. Sending goes in small groups: first the group's
- * send keys are written to the progress record (the intent, under the lease), then each entry is
- * checked and sent, then the outcomes are stored with one batch write. An invocation that finds an
- * intent left behind marks its still-queued entries `ambiguous` and never sends them: their outcome
- * is unknown (at-most-once, see docs/delivery.md). Ledger entries are read consistently from the
- * table before each group, so an entry is never sent on the strength of a lagging index.
- */
 interface PageRead {
   /** The page's entries still to send, as the table has them now. */
   open: LedgerEntry[];
@@ -48,6 +39,15 @@ interface PageRead {
   customers: Map<string, CustomerSendView>;
 }
 
+/**
+ * Sends the queued decisions of one segment. The segment's progress record is its lease: every
+ * write to it is conditional on the previous one. Sending goes in small groups: first the group's
+ * send keys are written to the progress record (the intent, under the lease), then each entry is
+ * checked and sent, then the outcomes are stored with batch writes. An invocation that finds an
+ * intent left behind marks its still-queued entries `ambiguous` and never sends them: their outcome
+ * is unknown (at-most-once, see docs/delivery.md). Ledger entries are read consistently from the
+ * table for each page, so an entry is never sent on the strength of a lagging index.
+ */
 async function sendSegment(event: unknown, context: Context): Promise<SegmentOutput> {
   const input = SegmentInput.parse(event);
   const d = deps();
