@@ -338,5 +338,24 @@ describe('opt-outs and SES feedback, end to end on the embedded services', () =>
     const entry = await new LedgerStore(documentClient(), session.tables).get(midRun!.sendKey);
     expect(entry?.status).toBe('skipped');
     expect(entry?.reason).toBeTruthy();
+    // The decision recorded the contact (frequency caps); the skip gave it back.
+    const customer = (await scanAll(session.tables.customers)).find(
+      (c) => c.customerId === midRun!.customerId,
+    ) as unknown as { contact: { lastByCampaign: Record<string, string>; lastRetentionEmailAt?: string } };
+    expect(customer.contact.lastByCampaign[entry!.campaignId]).toBe(entry!.contactBefore?.campaign);
+    expect(customer.contact.lastRetentionEmailAt).toBe(entry!.contactBefore?.anyCampaign);
+    // Everyone mailed tonight has tonight's date in their contact history.
+    const mailedTonight = ((await scanAll(session.tables.ledger)) as unknown as LedgerEntry[]).filter(
+      (x) => x.runDate === NIGHT_2 && x.status === 'sent',
+    );
+    expect(mailedTonight.length).toBeGreaterThan(0);
+    const customers = new Map(
+      (await scanAll(session.tables.customers)).map((c) => [String(c.customerId), c]),
+    );
+    for (const sent of mailedTonight) {
+      const contact = (customers.get(sent.customerId) as unknown as typeof customer).contact;
+      expect(contact.lastByCampaign[sent.campaignId]).toBe(NIGHT_2);
+      expect(contact.lastRetentionEmailAt).toBe(NIGHT_2);
+    }
   });
 });
