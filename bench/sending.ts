@@ -92,7 +92,7 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1500)):
         customerId,
         profile: { ...original.profile, customerId, email: `bench.${i}@example.com` },
       });
-      const { messageId: _m, claimedAt: _c, finishedAt: _f, reason: _r, ...rest } = base;
+      const { messageId: _m, finishedAt: _f, reason: _r, ...rest } = base;
       queued.push({
         ...rest,
         sendKey: ledgerKey(RUN_DATE, base.campaignId, customerId),

@@ -28,7 +28,6 @@ export interface LedgerEntry {
   customerId: string;
   status: LedgerStatus;
   createdAt: string;
-  claimedAt?: string;
   finishedAt?: string;
   messageId?: string;
   reason?: string;
@@ -90,7 +89,7 @@ export class LedgerStore {
     sendKey: string,
     from: LedgerStatus,
     to: LedgerStatus,
-    fields: Partial<Pick<LedgerEntry, 'claimedAt' | 'finishedAt' | 'messageId' | 'reason'>> = {},
+    fields: Partial<Pick<LedgerEntry, 'finishedAt' | 'messageId' | 'reason'>> = {},
   ): Promise<boolean> {
     if (!canTransition(from, to)) throw new Error(`illegal ledger transition ${from} → ${to} (${sendKey})`);
     const names: Record<string, string> = { '#s': 'status' };

@@ -73,7 +73,8 @@ function ledgerItem(e: Email, status: LedgerStatus): LedgerEntry {
     createdAt: '2026-11-20T01:00:00.000Z',
     expiresAt: 1_900_000_000,
   };
-  if (status === 'claimed') item.claimedAt = '2026-11-20T02:00:00.000Z';
+  // A legacy per-entry claim, as the first design stored it.
+  if (status === 'claimed') Object.assign(item, { claimedAt: '2026-11-20T02:00:00.000Z' });
   if (status === 'sent') Object.assign(item, { messageId: e.messageId, finishedAt: SENT_AT });
   return item;
 }
