@@ -15,22 +15,10 @@ import {
 import { exampleCampaignFiles } from '../../cli/local/campaigns.js';
 import { previewCampaign } from '../../cli/local/preview.js';
 import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
+import { INVALID_CAMPAIGN } from './invalidCampaign.js';
 
 const NOW = new Date('2026-03-02T09:00:00Z');
 const TODAY = '2026-03-02';
-const INVALID = `id: bad
-name: Bad
-owner: o
-status: active
-schedule: { start: 2025-01-01 }
-priority: 1
-holdoutPercent: 80
-frequencyCapDays: 7
-segments:
-  - id: s
-    audience: { clv12m: { gt: 1 } }
-    offer: { subject: Hi, html: h, text: t }
-`;
 
 describe('campaigns push / list / show / pause / resume / diff on the embedded database', () => {
   let session: LocalSession;
@@ -42,7 +30,7 @@ describe('campaigns push / list / show / pause / resume / diff on the embedded d
     dir = mkdtempSync(join(tmpdir(), 'retention-campaigns-'));
     session = await openLocalSession({ home: join(dir, 'home'), persist: false });
     examples = await exampleCampaignFiles(process.cwd());
-    writeFileSync(join(dir, 'bad.yaml'), INVALID);
+    writeFileSync(join(dir, 'bad.yaml'), INVALID_CAMPAIGN);
   });
 
   afterAll(async () => {
@@ -213,7 +201,7 @@ describe('retention campaigns push (spawned CLI)', () => {
         readFileSync('examples/campaigns/welcome.yaml', 'utf8').replace('priority: 40', 'priority: 41'),
       );
       const bad = join(dir, 'bad.yaml');
-      writeFileSync(bad, INVALID);
+      writeFileSync(bad, INVALID_CAMPAIGN);
 
       const r = spawnSync(
         process.execPath,

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { INVALID_CAMPAIGN } from './invalidCampaign.js';
 
 const run = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'campaigns', ...args], { encoding: 'utf8' });
@@ -22,22 +23,7 @@ describe('retention campaigns', () => {
   it('validate: exit 1 with file:line:column errors on stderr', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'campaigns-'));
     const bad = path.join(dir, 'bad.yaml');
-    writeFileSync(
-      bad,
-      `id: bad
-name: Bad
-owner: o
-status: active
-schedule: { start: 2025-01-01 }
-priority: 1
-holdoutPercent: 80
-frequencyCapDays: 7
-segments:
-  - id: s
-    audience: { clv12m: { gt: 1 } }
-    offer: { subject: Hi, html: h, text: t }
-`,
-    );
+    writeFileSync(bad, INVALID_CAMPAIGN);
     const r = run('validate', 'examples/campaigns/welcome.yaml', bad);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('welcome.yaml: ok (2 segments)');

@@ -5,6 +5,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatNumberForCsv } from '../../cli/commands/model.js';
 
+/** The CDNOW parameters as `model fit` writes them (lifetimes' published fit), for `--params`. */
+function writeCdnowParams(file: string, customers: number): void {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      customers,
+      bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
+      gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
+    }),
+  );
+}
+
 const ROOT = join(import.meta.dirname, '../..');
 const FIX = join(ROOT, 'test/fixtures/cdnow');
 const dir = mkdtempSync(join(tmpdir(), 'retention-model-'));
@@ -80,14 +92,7 @@ describe('retention model', () => {
 
   it('score --summary with --params writes one row per customer matching lifetimes', () => {
     const params = join(dir, 'params.json');
-    writeFileSync(
-      params,
-      JSON.stringify({
-        customers: 2357,
-        bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
-        gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
-      }),
-    );
+    writeCdnowParams(params, 2357);
     const out = join(dir, 'scores.csv');
     const r = cli(
       'score',
@@ -186,14 +191,7 @@ describe('retention model', () => {
 
   it('summary scanner: BOM, CRLF, blank lines, lifetimes header names, extra column, spaces → same scores', () => {
     const params = join(dir, 'params-scan.json');
-    writeFileSync(
-      params,
-      JSON.stringify({
-        customers: 3,
-        bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
-        gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
-      }),
-    );
+    writeCdnowParams(params, 3);
     const clean = join(dir, 'clean.csv');
     writeFileSync(
       clean,
@@ -249,14 +247,7 @@ describe('retention model', () => {
     rows.splice(1200, 0, '', '  ');
     const file = join(dir, 'stream.csv');
     writeFileSync(file, rows.join('\n'));
-    writeFileSync(
-      params,
-      JSON.stringify({
-        customers: 2357,
-        bgnbd: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425752, logLikelihood: -9582.43 },
-        gammaGamma: { p: 6.248802, q: 3.744588, v: 15.447748 },
-      }),
-    );
+    writeCdnowParams(params, 2357);
     const score = (chunk: string | undefined, input: string, out: string, withParams: boolean) =>
       cliEnv(
         chunk === undefined ? {} : { RETENTION_SCORE_CHUNK_BYTES: chunk },

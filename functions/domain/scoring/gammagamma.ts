@@ -46,11 +46,8 @@ export function gammaGammaStats(frequency: ArrayLike<number>, monetary: ArrayLik
   }
   const xs = new Float64Array(m);
   const xm = new Float64Array(m);
-  const xIdx = new KeyIndex(1, 256);
-  let sumLogM = 0;
+  const perX = perXSums();
   let j = 0;
-  const perX: number[] = [];
-  const countX: number[] = [];
   for (let i = 0; i < n; i++) {
     const x = frequency[i] as number;
     const v = monetary[i] as number;
@@ -58,20 +55,35 @@ export function gammaGammaStats(frequency: ArrayLike<number>, monetary: ArrayLik
     xs[j] = x;
     xm[j] = x * v;
     j++;
-    const lm = Math.log(v);
-    sumLogM += lm;
-    const id = xIdx.add(x);
-    perX[id] = (perX[id] ?? 0) + x * lm;
-    countX[id] = (countX[id] ?? 0) + 1;
+    perX.add(x, Math.log(v));
   }
+  return perX.stats(xs, xm);
+}
+
+/** The per-distinct-x sums of the stats, added customer by customer. */
+function perXSums() {
+  const xIdx = new KeyIndex(1, 256);
+  const sumXLogM: number[] = [];
+  const xCount: number[] = [];
+  let sumLogM = 0;
   return {
-    customers: m,
-    xs: xIdx.keys.slice(0, xIdx.size),
-    xCount: Float64Array.from(countX),
-    sumXLogM: Float64Array.from(perX),
-    sumLogM,
-    x: xs,
-    xm,
+    add(x: number, logM: number): void {
+      sumLogM += logM;
+      const id = xIdx.add(x);
+      sumXLogM[id] = (sumXLogM[id] ?? 0) + x * logM;
+      xCount[id] = (xCount[id] ?? 0) + 1;
+    },
+    stats(x: Float64Array, xm: Float64Array): GammaGammaStats {
+      return {
+        customers: x.length,
+        xs: xIdx.keys.slice(0, xIdx.size),
+        xCount: Float64Array.from(xCount),
+        sumXLogM: Float64Array.from(sumXLogM),
+        sumLogM,
+        x,
+        xm,
+      };
+    },
   };
 }
 
@@ -140,30 +152,15 @@ function strideSample(s: GammaGammaStats, stride: number): GammaGammaStats {
   const m = Math.ceil(s.customers / stride);
   const x = new Float64Array(m);
   const xm = new Float64Array(m);
-  const xIdx = new KeyIndex(1, 256);
-  const perX: number[] = [];
-  const countX: number[] = [];
-  let sumLogM = 0;
+  const perX = perXSums();
   for (let j = 0; j < m; j++) {
     const xi = s.x[j * stride] as number;
     const xmi = s.xm[j * stride] as number;
     x[j] = xi;
     xm[j] = xmi;
-    const lm = Math.log(xmi / xi);
-    sumLogM += lm;
-    const id = xIdx.add(xi);
-    perX[id] = (perX[id] ?? 0) + xi * lm;
-    countX[id] = (countX[id] ?? 0) + 1;
+    perX.add(xi, Math.log(xmi / xi));
   }
-  return {
-    customers: m,
-    xs: xIdx.keys.slice(0, xIdx.size),
-    xCount: Float64Array.from(countX),
-    sumXLogM: Float64Array.from(perX),
-    sumLogM,
-    x,
-    xm,
-  };
+  return perX.stats(x, xm);
 }
 
 function ggObjective(s: GammaGammaStats, penalizer: number) {
