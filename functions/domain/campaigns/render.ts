@@ -1,11 +1,12 @@
 // Rendering one segment's offer for one customer.
 import type { IsoDate } from '../types.js';
-import { type CompiledCampaign, offerExpiresOn, segmentTemplates } from './compile.js';
+import { type CompiledCampaign, offerExpiresOn, type ParsedTemplates, segmentTemplates } from './compile.js';
 import {
   appendHtmlFooter,
   type Footer,
   headerText,
   htmlEngine,
+  type TemplateScope,
   templateContext,
   textEngine,
   textFooter,
@@ -31,18 +32,8 @@ export function renderOffer(
   footer: Footer,
   offerContext: { runDate: IsoDate },
 ): RenderedOffer {
-  const templates = segmentTemplates(compiled, segmentId);
-  const segment = compiled.campaign.segments.find((s) => s.id === segmentId)!;
-  const scope = templateContext(
-    { ...subject, runDate: offerContext.runDate },
-    {
-      offerCode: segment.offer.code,
-      expiresOn: offerExpiresOn(segment.offer.expires, offerContext.runDate),
-      campaign: { id: compiled.campaign.id, name: compiled.campaign.name },
-      segmentId,
-      attributes: templates.attributes,
-    },
-  );
+  const { templates, scope: segmentScope } = segmentRendering(compiled, segmentId, offerContext.runDate);
+  const scope = templateContext({ ...subject, runDate: offerContext.runDate }, segmentScope);
   const html = String(htmlEngine.renderSync(templates.html, scope));
   const text = String(textEngine.renderSync(templates.text, scope));
   return {
@@ -53,4 +44,42 @@ export function renderOffer(
     html: appendHtmlFooter(html, footer),
     text: text.replace(/\s+$/, '') + textFooter(footer),
   };
+}
+
+/**
+ * What a segment's emails share on one run date (templates, offer code and expiry, campaign), kept on
+ * the compiled campaign: the send stage renders thousands of emails of the same few segments.
+ */
+const segmentRenderings = new WeakMap<
+  CompiledCampaign,
+  Map<string, { templates: ParsedTemplates; scope: TemplateScope }>
+>();
+
+function segmentRendering(
+  compiled: CompiledCampaign,
+  segmentId: string,
+  runDate: IsoDate,
+): { templates: ParsedTemplates; scope: TemplateScope } {
+  let bySegment = segmentRenderings.get(compiled);
+  if (!bySegment) {
+    bySegment = new Map();
+    segmentRenderings.set(compiled, bySegment);
+  }
+  const key = `${runDate}\u0000${segmentId}`;
+  const cached = bySegment.get(key);
+  if (cached) return cached;
+  const templates = segmentTemplates(compiled, segmentId);
+  const segment = compiled.campaign.segments.find((s) => s.id === segmentId)!;
+  const rendering = {
+    templates,
+    scope: {
+      offerCode: segment.offer.code,
+      expiresOn: offerExpiresOn(segment.offer.expires, runDate),
+      campaign: { id: compiled.campaign.id, name: compiled.campaign.name },
+      segmentId,
+      attributes: templates.attributes,
+    },
+  };
+  bySegment.set(key, rendering);
+  return rendering;
 }

@@ -262,48 +262,69 @@ const HTML_ESCAPES: Record<string, string> = {
 };
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to replace control characters
+const HEADER_CONTROL_CHARS = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
 /** Plain-text header value: control characters (CR, LF, tabs...) become spaces, runs collapse. */
 export function headerText(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    out += code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029 ? ' ' : ch;
-  }
-  return out.replace(/ {2,}/g, ' ').trim();
+  return s.replace(HEADER_CONTROL_CHARS, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-function checkFooter(footer: Footer): void {
+function checkUnsubscribeUrl(unsubscribeUrl: string): void {
   if (
-    !/^https:\/\/\S+$/.test(footer.unsubscribeUrl) &&
+    !/^https:\/\/\S+$/.test(unsubscribeUrl) &&
     // Plain http only for the local runtime on the loopback interface.
-    !/^http:\/\/(?:localhost|127\.0\.0\.1)[:/]\S*$/.test(footer.unsubscribeUrl)
+    !/^http:\/\/(?:localhost|127\.0\.0\.1)[:/]\S*$/.test(unsubscribeUrl)
   ) {
-    throw new Error(
-      `footer: unsubscribeUrl must be an https URL, got ${JSON.stringify(footer.unsubscribeUrl)}`,
-    );
+    throw new Error(`footer: unsubscribeUrl must be an https URL, got ${JSON.stringify(unsubscribeUrl)}`);
+  }
+}
+
+/** The parts of the footer that are the same in every email of a sender, built once per sender. */
+interface SenderFooter {
+  postalAddress: string;
+  senderName: string;
+  htmlSender: string;
+  textSender: string;
+}
+let lastSender: SenderFooter | undefined;
+
+function senderFooter(footer: Footer): SenderFooter {
+  if (lastSender?.postalAddress === footer.postalAddress && lastSender.senderName === footer.senderName) {
+    return lastSender;
   }
   if (footer.postalAddress.trim() === '') throw new Error('footer: postalAddress is required');
   if (footer.senderName.trim() === '') throw new Error('footer: senderName is required');
-}
-
-export function htmlFooter(footer: Footer): string {
-  checkFooter(footer);
   const address = footer.postalAddress
     .split(/\r?\n/)
     .map((l) => escapeHtml(l.trim()))
     .filter(Boolean)
     .join('<br>');
+  lastSender = {
+    postalAddress: footer.postalAddress,
+    senderName: footer.senderName,
+    htmlSender:
+      '<div class="retention-footer" style="margin-top:32px;font-size:12px;color:#666;display:block">' +
+      `<p>${escapeHtml(footer.senderName)}<br>${address}</p>`,
+    textSender: `\n\n-- \n${footer.senderName}\n${footer.postalAddress.trim()}\n`,
+  };
+  return lastSender;
+}
+
+export function htmlFooter(footer: Footer): string {
+  const sender = senderFooter(footer);
+  checkUnsubscribeUrl(footer.unsubscribeUrl);
   return (
-    '<div class="retention-footer" style="margin-top:32px;font-size:12px;color:#666;display:block">' +
-    `<p>${escapeHtml(footer.senderName)}<br>${address}</p>` +
+    sender.htmlSender +
     `<p><a href="${escapeHtml(footer.unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>` +
     '</div>'
   );
 }
 
 export function textFooter(footer: Footer): string {
-  checkFooter(footer);
-  return `\n\n-- \n${footer.senderName}\n${footer.postalAddress.trim()}\nUnsubscribe: ${footer.unsubscribeUrl}\n`;
+  const sender = senderFooter(footer);
+  checkUnsubscribeUrl(footer.unsubscribeUrl);
+  return `${sender.textSender}Unsubscribe: ${footer.unsubscribeUrl}\n`;
 }
 
 /** Appends the footer to a rendered HTML body: before the last `</body>` when there is one. */

@@ -12,9 +12,20 @@
 export const SES_TAG_VALUE_MAX = 256;
 
 const PLAIN = /[A-Za-z0-9_@-]/;
+const NOT_PLAIN = /[^A-Za-z0-9_@-]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: any ASCII character, controls included
+const ASCII_KEY = /^[\u0000-\u007f]*$/;
 
 /** The tag value for a send key, or `undefined` when the encoding would exceed the SES limit. */
 export function encodeSendTag(sendKey: string): string | undefined {
+  if (ASCII_KEY.test(sendKey)) {
+    // One escape per character here (every byte is one ASCII character): the usual case, done in one pass.
+    const out = sendKey.replace(
+      NOT_PLAIN,
+      (ch) => `.${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+    );
+    return out.length > 0 && out.length <= SES_TAG_VALUE_MAX ? out : undefined;
+  }
   let out = '';
   for (const byte of Buffer.from(sendKey, 'utf8')) {
     const ch = String.fromCharCode(byte);

@@ -178,10 +178,38 @@ function decodePayload(segment: string): UnsubscribeTokenPayload | undefined {
   return payload;
 }
 
+/**
+ * Rings already checked, with what was checked: a send signs one token per email with the same ring.
+ * A ring whose active key, or whose keys object, was changed since is checked again.
+ */
+interface CheckedRing {
+  activeKeyId: string;
+  keys: object;
+  secret: Buffer | string | undefined;
+  key: KeyObject;
+}
+const checkedRings = new WeakMap<UnsubscribeKeyRing, CheckedRing>();
+
+function activeKey(ring: UnsubscribeKeyRing): KeyObject {
+  const checked = checkedRings.get(ring);
+  const secret = ring.keys[ring.activeKeyId];
+  if (
+    checked &&
+    checked.activeKeyId === ring.activeKeyId &&
+    checked.keys === ring.keys &&
+    checked.secret === secret
+  ) {
+    return checked.key;
+  }
+  assertValidKeyRing(ring);
+  const key = secretKey(secret)!;
+  checkedRings.set(ring, { activeKeyId: ring.activeKeyId, keys: ring.keys, secret, key });
+  return key;
+}
+
 /** Signs `payload` with the ring's active key. Throws on an invalid ring or payload (configuration errors). */
 export function signUnsubscribeToken(ring: UnsubscribeKeyRing, payload: UnsubscribeTokenPayload): string {
-  assertValidKeyRing(ring);
-  const key = secretKey(ring.keys[ring.activeKeyId])!;
+  const key = activeKey(ring);
   const segment = encodePayload(payload);
   return `${segment}.${ring.activeKeyId}.${macText(key, ring.activeKeyId, segment)}`;
 }

@@ -70,4 +70,31 @@ describe('renderOffer', () => {
       /no segment "nope"/,
     );
   });
+
+  it('keeps what a segment shares per run date: another run date gets its own expiry', () => {
+    const first = renderOffer(campaign, 'seg', subject(), footer, { runDate: '2025-06-01' });
+    const later = renderOffer(campaign, 'seg', subject(), footer, { runDate: '2025-07-10' });
+    expect(first.text).toContain('SAVE-25 2025-06-15');
+    expect(later.text).toContain('SAVE-25 2025-07-24');
+    expect(renderOffer(campaign, 'seg', subject(), footer, { runDate: '2025-06-01' })).toEqual(first);
+  });
+
+  it('builds the footer from the sender of each call (the sender part is reused, never stale)', () => {
+    const other = { ...footer, senderName: 'Other <Shop>', postalAddress: 'Other Street 2' };
+    const a = renderOffer(campaign, 'seg', subject(), footer, { runDate: '2025-06-01' });
+    const b = renderOffer(campaign, 'seg', subject(), other, { runDate: '2025-06-01' });
+    expect(a.html).toContain('Example Shop<br>Example GmbH');
+    expect(b.html).toContain('Other &lt;Shop&gt;<br>Other Street 2');
+    expect(b.text).toContain('\n-- \nOther <Shop>\nOther Street 2\nUnsubscribe: ');
+    expect(() =>
+      renderOffer(campaign, 'seg', subject(), { ...footer, postalAddress: ' ' }, { runDate: '2025-06-01' }),
+    ).toThrow(/postalAddress/);
+  });
+
+  it('replaces every control character in the subject with a space, like the header rules', () => {
+    const s = subject();
+    s.profile.firstName = 'A\u0000B\tC\u007fD\u2028E\u2029F  G';
+    const out = renderOffer(campaign, 'seg', s, footer, { runDate: '2025-06-01' });
+    expect(out.subject).toBe('Hi A B C D E F G, Spring <sale>');
+  });
 });

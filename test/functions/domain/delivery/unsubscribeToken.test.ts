@@ -254,6 +254,24 @@ describe('signUnsubscribeToken / verifyUnsubscribeToken', () => {
   });
 });
 
+describe('signing with a ring checked before', () => {
+  it('notices a changed active key, a replaced keys object and an invalid ring', () => {
+    const mutable: UnsubscribeKeyRing = { activeKeyId: 'k1', keys: { k1: K1, k2: K2 } };
+    const first = signUnsubscribeToken(mutable, payload);
+    expect(first.split('.')[1]).toBe('k1');
+    mutable.activeKeyId = 'k2';
+    const second = signUnsubscribeToken(mutable, payload);
+    expect(second.split('.')[1]).toBe('k2');
+    expect(verifyUnsubscribeToken({ activeKeyId: 'k2', keys: { k2: K2 } }, second).ok).toBe(true);
+    mutable.keys = { k2: Buffer.alloc(32, 9) };
+    expect(signUnsubscribeToken(mutable, payload)).not.toBe(second);
+    mutable.keys['k2'] = 'short';
+    expect(() => signUnsubscribeToken(mutable, payload)).toThrow(InvalidKeyRingError);
+    mutable.activeKeyId = 'missing';
+    expect(() => signUnsubscribeToken(mutable, payload)).toThrow(InvalidKeyRingError);
+  });
+});
+
 describe('isoDayToEpochDay', () => {
   it('converts and validates calendar days', () => {
     expect(isoDayToEpochDay('1970-01-01')).toBe(0);
