@@ -1,6 +1,6 @@
 // BG/NBD model (Fader, Hardie & Lee 2005), lifetimes conventions.
 import { KeyIndex } from './keyindex.js';
-import { inverseHessianAt, minimizeBfgs } from './optimize.js';
+import { minimizeBfgs, warmStartFromSubsample } from './optimize.js';
 import { digamma, expit, expm1Ratio, lbeta, lgamma } from './special.js';
 
 export interface BgNbdParams {
@@ -434,14 +434,7 @@ export function fitBgNbd(stats: BgNbdStats, options: FitOptions = {}): BgNbdFit 
   const repeat = stats.gW.length;
   if (!options.initial && subsampleSize > 0 && repeat > subsampleSize) {
     const sub = thinStats(stats, subsampleSize / 2 / repeat);
-    const subObjective = bgnbdObjective(sub, penalizer);
-    const pre = minimizeBfgs(subObjective, x0, { gradTol: 1e-7, maxIterations: 1000 });
-    if (pre.converged && pre.x.every(Number.isFinite)) {
-      x0 = Array.from(pre.x);
-      // The subsample's Hessian at its optimum (finite differences of the analytic gradient) is a
-      // close estimate of the full data's: the refinement then takes near-Newton steps from the start.
-      inverseHessian = inverseHessianAt(subObjective, pre.x) ?? pre.inverseHessian;
-    }
+    ({ x0, inverseHessian } = warmStartFromSubsample(bgnbdObjective(sub, penalizer), x0));
   }
   const res = minimizeBfgs(bgnbdObjective(stats, penalizer), x0, {
     gradTol: 1e-10,

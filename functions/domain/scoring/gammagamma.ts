@@ -1,6 +1,6 @@
 // Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"), lifetimes conventions.
 import { KeyIndex } from './keyindex.js';
-import { inverseHessianAt, minimizeBfgs } from './optimize.js';
+import { minimizeBfgs, warmStartFromSubsample } from './optimize.js';
 import { digamma, lgamma } from './special.js';
 
 export interface GammaGammaParams {
@@ -206,12 +206,7 @@ export function fitGammaGamma(
   const subsampleSize = options.subsampleSize ?? 40_000;
   if (subsampleSize > 0 && W > subsampleSize) {
     const sub = strideSample(s, Math.ceil(W / (subsampleSize / 2)));
-    const subObjective = ggObjective(sub, penalizer);
-    const pre = minimizeBfgs(subObjective, x0, { gradTol: 1e-7, maxIterations: 1000 });
-    if (pre.converged && pre.x.every(Number.isFinite)) {
-      x0 = Array.from(pre.x);
-      inverseHessian = inverseHessianAt(subObjective, pre.x) ?? pre.inverseHessian;
-    }
+    ({ x0, inverseHessian } = warmStartFromSubsample(ggObjective(sub, penalizer), x0));
   }
   const res = minimizeBfgs(ggObjective(s, penalizer), x0, {
     gradTol: 1e-10,

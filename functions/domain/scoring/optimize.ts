@@ -272,6 +272,23 @@ export function minimizeBfgs(
 }
 
 /**
+ * A start for a fit on the full data, from a loose fit on a subsample: the subsample's optimum, and its
+ * Hessian there (finite differences of the analytic gradient), a close estimate of the full data's, so
+ * the refinement takes near-Newton steps from the start. `x0` unchanged when the subsample fit fails.
+ */
+export function warmStartFromSubsample(
+  subObjective: Objective,
+  x0: number[],
+): { x0: number[]; inverseHessian?: Float64Array | undefined } {
+  const pre = minimizeBfgs(subObjective, x0, { gradTol: 1e-7, maxIterations: 1000 });
+  if (!pre.converged || !pre.x.every(Number.isFinite)) return { x0 };
+  return {
+    x0: Array.from(pre.x),
+    inverseHessian: inverseHessianAt(subObjective, pre.x) ?? pre.inverseHessian,
+  };
+}
+
+/**
  * Inverse of the Hessian of `fn` at `x`, by central differences of the analytic gradient (2n gradient
  * evaluations, step h in each coordinate), symmetrised; null when it is not positive definite.
  */
