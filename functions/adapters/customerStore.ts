@@ -8,6 +8,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { TemplateScores, TemplateSubject } from '../domain/campaigns/templates.js';
 import {
   applyOrder,
   emptyAggregates,
@@ -38,21 +39,30 @@ export interface CustomerRecord {
   night?: NightState;
 }
 
-/** A customer as the send stage reads it (a projection: no order ids, no decision details). */
+/**
+ * A customer as the send stage reads it: the profile (address, consent, what templates show) and the
+ * values templates can show (`TemplateSubject`), nothing else. Every attribute read costs CPU in the
+ * SDK on each email, and the send stage is measured against bare SendEmail calls.
+ */
 export interface CustomerSendView {
   customerId: string;
   profile: CustomerProfile;
-  aggregates: PurchaseAggregates;
-  night?: Pick<NightState, 'scores' | 'lifeStage' | 'signals'>;
+  aggregates: TemplateSubject['aggregates'];
+  night?: { scores?: TemplateScores | null; lifeStage?: NightState['lifeStage'] };
 }
 
 const SEND_VIEW: readonly (readonly string[])[] = [
   ['customerId'],
   ['profile'],
-  ['aggregates'],
-  ['night', 'scores'],
+  ...(['orderCount', 'totalSpent', 'currency', 'firstOrderDate', 'lastOrderDate'] as const).map((field) => [
+    'aggregates',
+    field,
+  ]),
+  ...(['pAlive', 'expectedPurchases', 'expectedAvgValue', 'clv', 'clvTier', 'lifeStage'] as const).map(
+    (field) => ['night', 'scores', field],
+  ),
+  ['night', 'scores', 'rfm', 'group'],
   ['night', 'lifeStage'],
-  ['night', 'signals'],
 ];
 
 export interface OrderRecord extends OrderFact {

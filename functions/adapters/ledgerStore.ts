@@ -169,7 +169,7 @@ export class LedgerStore {
     statuses: readonly LedgerStatus[];
     limit: number;
     startKey?: Record<string, unknown> | undefined;
-  }): Promise<{ sendKeys: string[]; lastKey?: Record<string, unknown> | undefined }> {
+  }): Promise<{ sendKeys: string[]; customerIds: string[]; lastKey?: Record<string, unknown> | undefined }> {
     const values: Record<string, unknown> = { ':shard': runShard(args.runDate, args.segment) };
     const placeholders = args.statuses.map((s, i) => {
       values[`:s${i}`] = s;
@@ -181,13 +181,18 @@ export class LedgerStore {
         IndexName: LEDGER_BY_RUN_SHARD,
         KeyConditionExpression: 'runShard = :shard',
         FilterExpression: `#s IN (${placeholders.join(', ')})`,
-        ProjectionExpression: 'sendKey',
+        ProjectionExpression: 'sendKey, customerId',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: values,
         Limit: args.limit,
         ExclusiveStartKey: args.startKey,
       }),
     );
-    return { sendKeys: (out.Items ?? []).map((item) => String(item.sendKey)), lastKey: out.LastEvaluatedKey };
+    const items = out.Items ?? [];
+    return {
+      sendKeys: items.map((item) => String(item.sendKey)),
+      customerIds: [...new Set(items.map((item) => String(item.customerId)))],
+      lastKey: out.LastEvaluatedKey,
+    };
   }
 }

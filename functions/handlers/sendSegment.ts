@@ -51,7 +51,12 @@ interface PageRead {
 async function sendSegment(event: unknown, context: Context): Promise<SegmentOutput> {
   const input = SegmentInput.parse(event);
   const d = deps();
-  const { night } = await loadNight(d, input.runDate);
+  // Reads only, so at once: each is a round trip before the first email of the invocation.
+  const [{ night }, quota, keys] = await Promise.all([
+    loadNight(d, input.runDate),
+    d.mailer.quota(),
+    loadUnsubscribeKeys(d.config),
+  ]);
   const result = (done: boolean): SegmentOutput => ({ ...input, done });
   // Take the lease: from here on, a save by any other invocation makes ours fail, and the other way round.
   let progress = await d.runs.takeLease(input.runDate, 'send', input.segment);
@@ -61,7 +66,6 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
   };
   if (progress.intent) await commit({ counts: await settleAbandonedIntent(d, progress) });
 
-  const quota = await d.mailer.quota();
   // Each concurrent segment gets its share of the account's send rate.
   const rate =
     Math.min(d.config.MAX_SEND_RATE, quota?.maxSendRate ?? Number.POSITIVE_INFINITY) /
@@ -71,12 +75,14 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
     d,
     runDate: input.runDate,
     night,
-    keys: await loadUnsubscribeKeys(d.config),
+    keys,
     limiter: createSendRateLimiter({
       maxSendRate: rate,
       max24HourSend: quota?.max24HourSend ?? -1,
       sentLast24Hours: quota?.sentLast24Hours ?? 0,
-      now: () => Date.now(),
+      // Monotonic and finer than a millisecond: with Date.now() two sends in the same millisecond
+      // wait for the next one, which caps a segment at 1,000 sends/s whatever the configured rate.
+      now: () => performance.now(),
       sleep,
     }),
     sleep,
@@ -93,16 +99,17 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       limit: PAGE,
       startKey,
     });
-    // The index only says which entries to look at; their state comes from the table itself.
-    const current = await d.ledger.getMany(page.sendKeys);
+    // The index only says which entries to look at; their state comes from the table itself. The
+    // customers are read at the same time (an entry's customer never changes), so a page costs two
+    // round trips instead of three.
+    const [current, customers] = await Promise.all([
+      d.ledger.getMany(page.sendKeys),
+      d.customers.batchGetForSending(page.customerIds),
+    ]);
     const open = page.sendKeys
       .map((k) => current.get(k))
       .filter((e): e is LedgerEntry => e !== undefined && isPending(e.status));
-    return {
-      open,
-      lastKey: page.lastKey,
-      customers: await d.customers.batchGetForSending(open.map((e) => e.customerId)),
-    };
+    return { open, lastKey: page.lastKey, customers };
   };
 
   let pageRetries = 0;

@@ -1,17 +1,18 @@
 // Rendering one segment's offer for one customer.
 import type { IsoDate } from '../types.js';
-import { type CompiledCampaign, offerExpiresOn, type ParsedTemplates, segmentTemplates } from './compile.js';
+import { type CompiledCampaign, offerExpiresOn, segmentTemplates } from './compile.js';
+import { type PartRenderer, rememberingRenderer } from './renderMemo.js';
 import {
   appendHtmlFooter,
   type Footer,
   headerText,
   htmlEngine,
   type TemplateScope,
+  type TemplateSubject,
   templateContext,
   textEngine,
   textFooter,
 } from './templates.js';
-import type { AudienceSubject } from './vocabulary.js';
 
 export interface RenderedOffer {
   subject: string;
@@ -28,38 +29,39 @@ export interface RenderedOffer {
 export function renderOffer(
   compiled: CompiledCampaign,
   segmentId: string,
-  subject: AudienceSubject,
+  subject: TemplateSubject,
   footer: Footer,
   offerContext: { runDate: IsoDate },
 ): RenderedOffer {
-  const { templates, scope: segmentScope } = segmentRendering(compiled, segmentId, offerContext.runDate);
+  const { parts, scope: segmentScope } = segmentRendering(compiled, segmentId, offerContext.runDate);
   const scope = templateContext({ ...subject, runDate: offerContext.runDate }, segmentScope);
-  const html = String(htmlEngine.renderSync(templates.html, scope));
-  const text = String(textEngine.renderSync(templates.text, scope));
+  const html = parts.html(scope);
+  const text = parts.text(scope);
   return {
-    subject: headerText(String(textEngine.renderSync(templates.subject, scope))),
-    preheader: templates.preheader
-      ? headerText(String(textEngine.renderSync(templates.preheader, scope)))
-      : '',
+    subject: headerText(parts.subject(scope)),
+    preheader: parts.preheader ? headerText(parts.preheader(scope)) : '',
     html: appendHtmlFooter(html, footer),
     text: text.replace(/\s+$/, '') + textFooter(footer),
   };
+}
+
+interface SegmentRendering {
+  parts: {
+    subject: PartRenderer;
+    preheader: PartRenderer | null;
+    html: PartRenderer;
+    text: PartRenderer;
+  };
+  scope: TemplateScope;
 }
 
 /**
  * What a segment's emails share on one run date (templates, offer code and expiry, campaign), kept on
  * the compiled campaign: the send stage renders thousands of emails of the same few segments.
  */
-const segmentRenderings = new WeakMap<
-  CompiledCampaign,
-  Map<string, { templates: ParsedTemplates; scope: TemplateScope }>
->();
+const segmentRenderings = new WeakMap<CompiledCampaign, Map<string, SegmentRendering>>();
 
-function segmentRendering(
-  compiled: CompiledCampaign,
-  segmentId: string,
-  runDate: IsoDate,
-): { templates: ParsedTemplates; scope: TemplateScope } {
+function segmentRendering(compiled: CompiledCampaign, segmentId: string, runDate: IsoDate): SegmentRendering {
   let bySegment = segmentRenderings.get(compiled);
   if (!bySegment) {
     bySegment = new Map();
@@ -70,8 +72,17 @@ function segmentRendering(
   if (cached) return cached;
   const templates = segmentTemplates(compiled, segmentId);
   const segment = compiled.campaign.segments.find((s) => s.id === segmentId)!;
-  const rendering = {
-    templates,
+  const { offer } = segment;
+  const rendering: SegmentRendering = {
+    parts: {
+      subject: rememberingRenderer(textEngine, templates.subject, offer.subject),
+      preheader:
+        templates.preheader && offer.preheader !== undefined
+          ? rememberingRenderer(textEngine, templates.preheader, offer.preheader)
+          : null,
+      html: rememberingRenderer(htmlEngine, templates.html, offer.html),
+      text: rememberingRenderer(textEngine, templates.text, offer.text),
+    },
     scope: {
       offerCode: segment.offer.code,
       expiresOn: offerExpiresOn(segment.offer.expires, runDate),

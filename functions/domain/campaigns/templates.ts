@@ -2,14 +2,16 @@
 // (HTML bodies escape values; subject/preheader are plain text without CR/LF; a system footer is always
 // appended).
 import { Liquid, type Template } from 'liquidjs';
-import type { CustomerProfile } from '../types.js';
+import type {
+  CustomerProfile,
+  CustomerScores,
+  IsoDate,
+  LifeStage,
+  PurchaseAggregates,
+  RfmScores,
+} from '../types.js';
 import { didYouMean } from './suggest.js';
-import {
-  type AudienceSubject,
-  LIQUID_BUILTIN_PROPERTIES,
-  TEMPLATE_VARIABLES,
-  type TemplateVocabulary,
-} from './vocabulary.js';
+import { LIQUID_BUILTIN_PROPERTIES, TEMPLATE_VARIABLES, type TemplateVocabulary } from './vocabulary.js';
 
 export type TemplatePart = 'subject' | 'preheader' | 'html' | 'text';
 
@@ -206,8 +208,29 @@ export interface TemplateScope {
   attributes: readonly string[];
 }
 
+/** The scores a template can show. */
+export type TemplateScores = Pick<
+  CustomerScores,
+  'pAlive' | 'expectedPurchases' | 'expectedAvgValue' | 'clv' | 'clvTier' | 'lifeStage'
+> & { rfm: Pick<RfmScores, 'group'> };
+
+/**
+ * What templates can show of a customer: a part of the audience subject. The send stage reads only
+ * this much of each customer (see `CustomerStore.batchGetForSending`).
+ */
+export interface TemplateSubject {
+  profile: CustomerProfile;
+  aggregates: Pick<
+    PurchaseAggregates,
+    'orderCount' | 'totalSpent' | 'currency' | 'firstOrderDate' | 'lastOrderDate'
+  >;
+  scores: TemplateScores | null;
+  lifeStage?: LifeStage | null | undefined;
+  runDate: IsoDate;
+}
+
 /** The variables a template sees; every documented path is present (null when unknown). */
-export function templateContext(subject: AudienceSubject, scope: TemplateScope): Record<string, unknown> {
+export function templateContext(subject: TemplateSubject, scope: TemplateScope): Record<string, unknown> {
   const p: CustomerProfile = subject.profile;
   const a = subject.aggregates;
   const s = subject.scores;

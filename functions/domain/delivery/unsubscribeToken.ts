@@ -117,8 +117,18 @@ function macText(key: KeyObject, kid: string, payloadSegment: string): string {
   return createHmac('sha256', key).update(`${DOMAIN}.${kid}.${payloadSegment}`).digest('base64url');
 }
 
+/** The last day converted: a send stage signs every token of a run with the same issue day. */
+let lastDay: { day: string; epochDay: number | undefined } | undefined;
+
 /** Whole days since the epoch for a valid `YYYY-MM-DD`, else undefined. */
 export function isoDayToEpochDay(day: string): number | undefined {
+  if (lastDay?.day === day) return lastDay.epochDay;
+  const epochDay = parseIsoDay(day);
+  lastDay = { day, epochDay };
+  return epochDay;
+}
+
+function parseIsoDay(day: string): number | undefined {
   const m = ISO_DAY_RE.exec(day);
   if (!m) return undefined;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));

@@ -1,10 +1,9 @@
 import { type CompiledCampaign, compileCampaign } from '../campaigns/compile.js';
 import { type RenderedOffer, renderOffer } from '../campaigns/render.js';
-import type { Footer } from '../campaigns/templates.js';
+import type { Footer, TemplateScores, TemplateSubject } from '../campaigns/templates.js';
 import { formatCampaignError, validateCampaignSource } from '../campaigns/validate.js';
-import type { CustomerProfile, IsoDate, PurchaseAggregates } from '../types.js';
+import type { CustomerProfile, IsoDate, LifeStage } from '../types.js';
 import type { RunPlan } from './plan.js';
-import type { CustomerNight } from './types.js';
 
 export interface StoredCampaignVersion {
   campaignId: string;
@@ -54,10 +53,14 @@ export function renderDecidedEmail(
   ctx: NightContext,
   campaign: LoadedCampaign,
   entry: { segmentId: string; runDate: IsoDate },
-  customer: { profile: CustomerProfile; aggregates: PurchaseAggregates; night?: unknown },
+  customer: {
+    profile: CustomerProfile;
+    aggregates: TemplateSubject['aggregates'];
+    night?: { scores?: TemplateScores | null; lifeStage?: LifeStage | null } | undefined;
+  },
   footer: Footer,
 ): RenderedOffer {
-  const night = customer.night as CustomerNight | undefined;
+  const night = customer.night;
   return renderOffer(
     campaign.compiled,
     entry.segmentId,
@@ -66,8 +69,6 @@ export function renderDecidedEmail(
       aggregates: customer.aggregates,
       scores: night?.scores ?? null,
       lifeStage: night?.lifeStage ?? null,
-      previousLifeStage: null,
-      signals: night?.signals ?? [],
       runDate: entry.runDate,
     },
     footer,

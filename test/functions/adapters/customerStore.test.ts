@@ -5,6 +5,7 @@ import type {
   CustomerRecord,
   NightState,
 } from '../../../functions/adapters/customerStore.js';
+import { templateContext } from '../../../functions/domain/campaigns/templates.js';
 import { emptyAggregates } from '../../../functions/domain/ingest/aggregates.js';
 import { openTestSession } from '../../support/localWorld.js';
 
@@ -191,5 +192,106 @@ describe('CustomerStore contact history: recorded at decision time, undone by th
   it('undoContact on a customer that no longer exists returns false and creates nothing', async () => {
     expect(await session.customers.undoContact('gone', 'win-back', N1, {})).toBe(false);
     expect(await session.customers.get('gone')).toBeUndefined();
+  });
+});
+
+describe('CustomerStore.batchGetForSending: only what eligibility and templates read', () => {
+  let world: Awaited<ReturnType<typeof openTestSession>>;
+  let session: LocalSession;
+  beforeAll(async () => {
+    world = await openTestSession('customer-send-view');
+    session = world.session;
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  const full: CustomerRecord = {
+    ...customer('C-view', { lastByCampaign: { 'win-back': '2026-01-01' } }),
+    profile: {
+      customerId: 'C-view',
+      email: 'ada@example.com',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      country: 'GB',
+      language: 'en-GB',
+      timeZone: 'Europe/London',
+      birthDate: '1990-12-10',
+      signupDate: '2024-01-01',
+      consent: { email: true, topics: { offers: true, newsletter: false } },
+      attributes: { tier: 'gold', loyaltyMember: true, visits: 7 },
+    },
+    aggregates: {
+      orderCount: 4,
+      purchaseDays: 3,
+      totalSpent: 212.5,
+      firstDaySpent: 40,
+      firstOrderDate: '2024-02-01',
+      lastOrderDate: '2026-02-14',
+      currency: 'GBP',
+    },
+    night: {
+      ...nightOf(N1),
+      lifeStage: 'at_risk',
+      scores: {
+        summary: { frequency: 2, recency: 300, T: 700, monetaryValue: 86.25 },
+        pAlive: 0.42,
+        expectedPurchases: 0.8,
+        expectedAvgValue: 80.1,
+        clv: 64.08,
+        clvTier: 'high',
+        rfm: { r: 2, f: 3, m: 4, group: 'At Risk' },
+        lifeStage: 'at_risk',
+      },
+      signals: [{ type: 'p_alive_below', threshold: 0.5 }],
+    },
+  };
+  const scope = {
+    offerCode: 'CODE',
+    expiresOn: '2026-03-15',
+    campaign: { id: 'win-back', name: 'Win back' },
+    segmentId: 's',
+    attributes: ['tier', 'missing'],
+  };
+
+  it('gives templates the same context as the whole record, and eligibility the whole profile', async () => {
+    await session.customers.bulkPut([full]);
+    const view = (await session.customers.batchGetForSending(['C-view'])).get('C-view');
+    expect(view).toBeDefined();
+    expect(view?.profile).toEqual(full.profile);
+    const fromView = templateContext(
+      {
+        profile: view!.profile,
+        aggregates: view!.aggregates,
+        scores: view!.night?.scores ?? null,
+        lifeStage: view!.night?.lifeStage ?? null,
+        runDate: N2,
+      },
+      scope,
+    );
+    const fromRecord = templateContext(
+      {
+        profile: full.profile,
+        aggregates: full.aggregates,
+        scores: full.night?.scores ?? null,
+        lifeStage: full.night?.lifeStage ?? null,
+        runDate: N2,
+      },
+      scope,
+    );
+    expect(fromView).toEqual(fromRecord);
+    // Nothing the send stage does not use comes along.
+    expect(Object.keys(view!).sort()).toEqual(['aggregates', 'customerId', 'night', 'profile']);
+    expect(view!.aggregates).not.toHaveProperty('purchaseDays');
+    expect(view!.night).not.toHaveProperty('signals');
+    expect(view!.night?.scores).not.toHaveProperty('summary');
+    expect(view!.night?.scores?.rfm).toEqual({ group: 'At Risk' });
+  });
+
+  it('reads a customer without a night or orders', async () => {
+    await session.customers.bulkPut([customer('C-new', { lastByCampaign: {} })]);
+    const view = (await session.customers.batchGetForSending(['C-new'])).get('C-new');
+    expect(view?.night).toBeUndefined();
+    expect(view?.aggregates).toEqual({ orderCount: 0, totalSpent: 0, currency: 'EUR' });
   });
 });
