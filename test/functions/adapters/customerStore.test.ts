@@ -44,17 +44,18 @@ function nightOf(runDate: string): NightState {
   } as NightState;
 }
 
-describe('CustomerStore contact history: recorded at decision time, undone by the send stage', () => {
-  let world: Awaited<ReturnType<typeof openTestSession>>;
-  let session: LocalSession;
-  beforeAll(async () => {
-    world = await openTestSession('customer-store');
-    session = world.session;
-  });
-  afterAll(async () => {
-    await world?.close();
-  });
+// One set of embedded services for the file: the tests use customer ids of their own.
+let world: Awaited<ReturnType<typeof openTestSession>>;
+let session: LocalSession;
+beforeAll(async () => {
+  world = await openTestSession('customer-store');
+  session = world.session;
+});
+afterAll(async () => {
+  await world?.close();
+});
 
+describe('CustomerStore contact history: recorded at decision time, undone by the send stage', () => {
   const contactOf = async (id: string) => (await session.customers.get(id))?.contact;
 
   it('saveNight records the campaign and, for a send, the global date; once per night', async () => {
@@ -196,16 +197,6 @@ describe('CustomerStore contact history: recorded at decision time, undone by th
 });
 
 describe('CustomerStore.batchGetForSending: only what eligibility and templates read', () => {
-  let world: Awaited<ReturnType<typeof openTestSession>>;
-  let session: LocalSession;
-  beforeAll(async () => {
-    world = await openTestSession('customer-send-view');
-    session = world.session;
-  });
-  afterAll(async () => {
-    await world?.close();
-  });
-
   const full: CustomerRecord = {
     ...customer('C-view', { lastByCampaign: { 'win-back': '2026-01-01' } }),
     profile: {
