@@ -101,9 +101,11 @@ export interface StageFlowReport {
 }
 
 export interface ModelTrackingPoint {
+  /** Week k covers days [7(k-1), 7k) from the cohort's first purchase day; the last week ends at the holdout end. */
   week: number;
   actual: number;
   predicted: number;
+  period?: 'calibration' | 'holdout';
 }
 
 export interface ModelReport {
@@ -116,11 +118,23 @@ export interface ModelReport {
   rmse: number;
   baseline: { mae: number; rmse: number };
   beatsBaseline: boolean;
-  /** Cumulative repeat purchases, week by week, over the holdout period. */
+  /**
+   * Cumulative repeat purchases, week by week, from the cohort's first week through the holdout period
+   * (the paper's Figure 3: predicted = Σ customers' unconditional E[X(t)] since their first purchase);
+   * `period` tells the calibration weeks from the holdout weeks.
+   */
   tracking: ModelTrackingPoint[];
-  /** Conditional expectation by calibration frequency (0, 1, …, 7+). */
+  /** Conditional expectation by calibration frequency (0, 1, …, 7+): mean holdout repeat purchases per customer. */
   conditional: { frequency: string; customers: number; actual: number; predicted: number }[];
   warnings: string[];
+  /** Time unit of the fit and the holdout length in it. */
+  timeUnit?: 'day' | 'week';
+  holdoutLength?: number;
+  /** BG/NBD parameters fitted on the calibration period. */
+  parameters?: { r: number; alpha: number; a: number; b: number; logLikelihood: number };
+  fitMethod?: 'maximum_likelihood' | 'constant_dropout_limit';
+  /** Total holdout repeat purchases: actual, and the sum of the customers' conditional expectations. */
+  holdoutTotals?: { actual: number; predicted: number };
 }
 
 export interface Report {

@@ -17,6 +17,8 @@ export interface BgNbdFit extends BgNbdParams {
   /** Objective evaluations of the full-data fit (value and gradient each). */
   evaluations: number;
   converged: boolean;
+  /** The optimiser's inverse-Hessian approximation of the mean objective over log-parameters. */
+  inverseHessian?: Float64Array | undefined;
 }
 
 /** Customers grouped by identical (frequency, recency, T), with weights. */
@@ -396,7 +398,8 @@ function thinStats(stats: BgNbdStats, rate: number): LikelihoodData {
   };
 }
 
-function bgnbdObjective(data: LikelihoodData, penalizer: number) {
+/** Mean negative log-likelihood (+ penalty) over log-parameters (ln r, ln α, ln a, ln b). */
+export function bgnbdObjective(data: LikelihoodData, penalizer: number) {
   const W = data.customers;
   const g = new Float64Array(4);
   const p: BgNbdParams = { r: 1, alpha: 1, a: 1, b: 1 };
@@ -457,6 +460,7 @@ export function fitBgNbd(stats: BgNbdStats, options: FitOptions = {}): BgNbdFit 
     iterations: res.iterations,
     evaluations: res.evaluations,
     converged: res.converged,
+    inverseHessian: res.inverseHessian,
   };
 }
 
@@ -472,6 +476,12 @@ export function bgnbdLogOdds(p: BgNbdParams, x: number, tx: number, T: number): 
 }
 
 const SERIES_MAX_TERMS = 200_000;
+/** From this a on, a series too long to sum is replaced by the a + b → ∞ limit. */
+export const ASYMPTOTIC_A = 1e6;
+/** From this a + b on, the limit is used outright (relative error ~1/(a+b) ≤ 1e-8). */
+export const ASYMPTOTIC_AB = 1e8;
+/** From this a + b on, the limit stands in when the series cancels (relative error ~1e-5 at worst). */
+export const ASYMPTOTIC_FALLBACK_AB = 1e5;
 
 /**
  * Numerator of the conditional expectation E[X(t) | x, t_x, T] (everything except the
@@ -491,6 +501,10 @@ export function bgnbdConditionalNumerator(p: BgNbdParams, x: number, T: number, 
   const u = t / (p.alpha + T);
   const L = -Math.log1p(u);
   const z = u / (1 + u);
+  // The series needs about ε·z terms; for a huge a (the constant-dropout limit the robust fit writes
+  // as a = d·1e12) use the limit a, b → ∞ with d = a/(a+b):
+  // 2F1(r+x, b+x; c; z) → (1 - (1-d)z)^-(r+x), so the bracket is 1 - ((α+T)/(α+T+d·t))^(r+x).
+  if (p.a + p.b >= ASYMPTOTIC_AB || (p.a >= ASYMPTOTIC_A && eps * z > 1e4)) return limitNumerator(p, x, T, t);
   let term = (A / c) * z;
   let S = term;
   let sumAbs = Math.abs(term);
@@ -507,8 +521,26 @@ export function bgnbdConditionalNumerator(p: BgNbdParams, x: number, T: number, 
   const bracket = t1 - e * S;
   // Condition number of the sums: with parameters such as a + b < 1 and z near 1 the series
   // alternates with huge terms; refuse (NaN → error result) rather than return lost digits.
-  if (!(bracket >= 0) || Math.abs(t1) + e * sumAbs > 1e6 * bracket) return bracket === 0 ? 0 : Number.NaN;
+  if (!(bracket >= 0) || Math.abs(t1) + e * sumAbs > 1e6 * bracket) {
+    if (bracket === 0) return 0;
+    return p.a + p.b >= ASYMPTOTIC_FALLBACK_AB ? limitNumerator(p, x, T, t) : Number.NaN;
+  }
   return c * bracket;
+}
+
+/**
+ * The numerator in the limit a + b → ∞ with d = a/(a+b) fixed (the dropout probability's beta
+ * distribution collapses onto d): 2F1(r+x, b+x; c; z) → (1 - (1-d)z)^-(r+x), so the bracket is
+ * 1 - ((α+T)/(α+T+d·t))^(r+x); as d → 0 it tends to (r+x)·t/(α+T), the NBD without dropout.
+ * Relative error of order 1/(a+b) (the variance of the dropout probability).
+ */
+function limitNumerator(p: BgNbdParams, x: number, T: number, t: number): number {
+  const d = p.a / (p.a + p.b);
+  const rx = p.r + x;
+  const u = t / (p.alpha + T);
+  const scale = (p.a + p.b + x - 1) / (p.a + p.b);
+  if (d * u < 1e-12) return scale * rx * u;
+  return (scale / d) * -Math.expm1(-rx * Math.log1p(d * u));
 }
 
 /** E[X(t) | x, t_x, T]: expected repeat purchases in (T, T+t]. */

@@ -6,11 +6,16 @@ import {
   bgnbdConditionalNumerator,
   bgnbdLogOdds,
   bgnbdStats,
-  fitBgNbd,
   validateBgNbdRow,
 } from './bgnbd.js';
-import { fitGammaGamma, type GammaGammaParams, gammaGammaStats } from './gammagamma.js';
+import {
+  fitGammaGamma,
+  type GammaGammaParams,
+  gammaGammaPopulationMean as gammaGammaMean,
+  gammaGammaStats,
+} from './gammagamma.js';
 import { KeyIndex } from './keyindex.js';
+import { describeFit, fitBgNbdRobust } from './robustFit.js';
 import { expit } from './special.js';
 import type { TimeUnit } from './summary.js';
 
@@ -27,7 +32,27 @@ export const ModelParamsSchema = z.object({
     logLikelihood: z.number().finite(),
   }),
   gammaGamma: z.object({ p: positive, q: positive, v: positive }).nullable(),
+  /** How the fit went, in words a marketer can act on (absent in parameter files written before it existed). */
+  fit: z
+    .object({
+      method: z.enum(['maximum_likelihood', 'constant_dropout_limit']),
+      dropoutProbability: z.number().nullable(),
+      standardErrors: z
+        .object({
+          r: z.number(),
+          alpha: z.number(),
+          a: z.number().nullable(),
+          b: z.number().nullable(),
+          dropout: z.number().nullable(),
+        })
+        .nullable(),
+      warnings: z.array(z.string()),
+    })
+    .optional(),
 });
+
+/** Gamma-Gamma q above this: spend shows no customer-to-customer differences (q, v → ∞, v/q fixed). */
+export const DEGENERATE_GG_Q = 1e4;
 
 export type ModelParams = z.infer<typeof ModelParamsSchema>;
 
@@ -87,14 +112,30 @@ export interface SummaryColumns {
 /** `fitModels` on column arrays (no per-customer objects). */
 export function fitModelsColumns(cols: SummaryColumns, options: FitModelsOptions): ModelParams {
   const pen = options.penalizer === undefined ? {} : { penalizer: options.penalizer };
-  const bg = fitBgNbd(bgnbdStats(cols.frequency, cols.recency, cols.T), pen);
+  const bg = fitBgNbdRobust(bgnbdStats(cols.frequency, cols.recency, cols.T), pen);
   const ggStats = gammaGammaStats(cols.frequency, cols.monetaryValue);
   const gg = ggStats.customers > 0 ? fitGammaGamma(ggStats, pen) : null;
+  const warnings = describeFit(bg).warnings;
+  if (!gg) warnings.push('no repeat customer with spend: no Gamma-Gamma model, so no expected spend or CLV');
+  else if (gg.q > DEGENERATE_GG_Q)
+    // The likelihood rises towards q, v → ∞ (v/q fixed): every customer's average spend is drawn from
+    // the same value. Still computable: E[M] shrinks fully to the population mean p·v/(q-1).
+    warnings.push(
+      `spend shows no differences between customers (Gamma-Gamma q → ∞): everyone's expected order value is the population mean ${gammaGammaMean(gg).toFixed(2)}`,
+    );
+  else if (ggStats.customers < 50)
+    warnings.push(`only ${ggStats.customers} repeat customers with spend: the spend model is rough`);
   return {
     timeUnit: options.timeUnit,
     customers: cols.frequency.length,
-    bgnbd: { r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, logLikelihood: bg.logLikelihood },
+    bgnbd: { ...bg.params, logLikelihood: bg.logLikelihood },
     gammaGamma: gg ? { p: gg.p, q: gg.q, v: gg.v } : null,
+    fit: {
+      method: bg.method,
+      dropoutProbability: bg.dropoutProbability,
+      standardErrors: bg.standardErrors,
+      warnings,
+    },
   };
 }
 
