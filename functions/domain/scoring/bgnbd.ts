@@ -480,7 +480,7 @@ const SERIES_MAX_TERMS = 200_000;
 export const ASYMPTOTIC_A = 1e6;
 /** From this a + b on, the limit is used outright (relative error ~1/(a+b) ≤ 1e-8). */
 export const ASYMPTOTIC_AB = 1e8;
-/** From this a + b on, the limit stands in when the series cancels (relative error ~1e-5 at worst). */
+/** From this a + b on, the limit stands in when neither the series nor the quadrature settles (relative error ~1e-5 at worst). */
 export const ASYMPTOTIC_FALLBACK_AB = 1e5;
 
 /**
@@ -490,8 +490,8 @@ export const ASYMPTOTIC_FALLBACK_AB = 1e5;
  *   2F1(r+x, b+x; c; z) = (1-z)^(a-1-r-x) · 2F1(a+b-1-r, a-1; c; z),  c = a+b+x-1,
  * whose series has bounded parameters (no huge terms at large x), and with ε = a-1,
  * 2F1(·, ε; c; z) = 1 + ε·S, so the bracket over ε is  -expm1(ε L)/ε - e^(ε L)·S  with L = ln(1-z):
- * finite and continuous through a = 1. Returns NaN if the series does not converge or too many
- * digits cancel (condition number > 1e6).
+ * finite and continuous through a = 1. If the series does not converge in 200,000 terms or too many
+ * digits cancel (condition number > 1e6), the integral form (`bgnbdNumeratorByQuadrature`) is used.
  */
 export function bgnbdConditionalNumerator(p: BgNbdParams, x: number, T: number, t: number): number {
   if (t === 0) return 0;
@@ -515,17 +515,58 @@ export function bgnbdConditionalNumerator(p: BgNbdParams, x: number, T: number, 
     sumAbs += Math.abs(term);
     if (Math.abs(term) <= 1e-17 * Math.abs(S) || term === 0) break;
   }
-  if (k >= SERIES_MAX_TERMS) return Number.NaN;
+  if (k >= SERIES_MAX_TERMS || !Number.isFinite(S)) return bgnbdNumeratorByQuadrature(p, x, T, t);
   const t1 = -expm1Ratio(eps, L);
   const e = Math.exp(eps * L);
   const bracket = t1 - e * S;
   // Condition number of the sums: with parameters such as a + b < 1 and z near 1 the series
-  // alternates with huge terms; refuse (NaN → error result) rather than return lost digits.
+  // alternates with huge terms; rather than return lost digits, integrate instead.
   if (!(bracket >= 0) || Math.abs(t1) + e * sumAbs > 1e6 * bracket) {
     if (bracket === 0) return 0;
-    return p.a + p.b >= ASYMPTOTIC_FALLBACK_AB ? limitNumerator(p, x, T, t) : Number.NaN;
+    return bgnbdNumeratorByQuadrature(p, x, T, t);
   }
   return c * bracket;
+}
+
+/**
+ * The numerator as an integral over the posterior dropout probability of an alive customer,
+ * p ~ Beta(a, b+x):  N = E[(1 - (1 + p·u)^-(r+x)) / p],  u = t/(α+T)
+ * (given λ and p an alive customer expects (1 - e^(-λpt))/p purchases; λ ~ Gamma(r+x, α+T)). The
+ * integrand is positive and bounded by (r+x)·u, so nothing cancels. Tanh-sinh quadrature (which
+ * handles the p^(a-1) and (1-p)^(b+x-1) end-point singularities), halving the step until two levels
+ * agree to 1e-12; for a + b ≥ 1e5 the density may be too narrow for the nodes, and the a + b → ∞
+ * limit (relative error ~1/(a+b)) is used if the quadrature does not settle. Used where the series
+ * is too long or cancels.
+ */
+export function bgnbdNumeratorByQuadrature(p: BgNbdParams, x: number, T: number, t: number): number {
+  const beta = p.b + x;
+  const rx = p.r + x;
+  const u = t / (p.alpha + T);
+  const lnB = lbeta(p.a, beta);
+  const node = (tau: number): number => {
+    const s = (Math.PI / 2) * Math.sinh(tau);
+    // p and 1 - p from the logistic of 2s, each accurate near its own end.
+    const lnP = s > 0 ? -Math.log1p(Math.exp(-2 * s)) : 2 * s - Math.log1p(Math.exp(2 * s));
+    const lnQ = s > 0 ? -2 * s - Math.log1p(Math.exp(-2 * s)) : -Math.log1p(Math.exp(2 * s));
+    const lw = Math.log(Math.PI * Math.cosh(tau)) + p.a * lnP + beta * lnQ - lnB;
+    if (lw < -745) return 0;
+    const q = Math.exp(lnP);
+    const g = q * u < 1e-12 ? rx * u : -Math.expm1(-rx * Math.log1p(q * u)) / q;
+    return g * Math.exp(lw);
+  };
+  const TAU_MAX = 7;
+  let h = 0.5;
+  let sum = node(0);
+  for (let k = 1; k * h <= TAU_MAX; k++) sum += node(k * h) + node(-k * h);
+  let estimate = sum * h;
+  for (let level = 1; level <= 12; level++) {
+    h /= 2;
+    for (let k = 1; k * h <= TAU_MAX; k += 2) sum += node(k * h) + node(-k * h);
+    const next = sum * h;
+    if (level >= 3 && Math.abs(next - estimate) <= 1e-12 * next && Number.isFinite(next)) return next;
+    estimate = next;
+  }
+  return p.a + p.b >= ASYMPTOTIC_FALLBACK_AB ? limitNumerator(p, x, T, t) : Number.NaN;
 }
 
 /**
