@@ -12,7 +12,7 @@ import type {
 
 const scoring = () => import('../../functions/domain/scoring/index.js');
 
-class InputError extends Error {
+export class InputError extends Error {
   constructor(file: string, line: number | string, what: string) {
     super(`${file}:${line}: ${what}`);
   }
@@ -88,30 +88,35 @@ function addChecked(
   }
 }
 
-async function loadTransactions(
+/** One transaction line as read: the day is NaN when the date does not parse. */
+export type VisitTransaction = (
+  line: number,
+  id: string,
+  day: number,
+  rawDate: string,
+  amount: number,
+) => void;
+
+/** Reads a transactions file (csv customer_id,date,amount, or raw cdnow), line by line, positioned errors. */
+export async function forEachTransaction(
   file: string,
   format: string,
-  observationEnd: string,
-  unit: TimeUnit,
-  dropAfterEnd: boolean,
-): Promise<Loaded> {
-  const [{ dayNumber, SummaryBuilder }, { createReadStream }, { createInterface }, { parse }] =
-    await Promise.all([scoring(), import('node:fs'), import('node:readline'), import('csv-parse')]);
-  if (Number.isNaN(dayNumber(observationEnd)))
+  visit: VisitTransaction,
+): Promise<void> {
+  const [{ dayNumber }, { createReadStream }, { createInterface }, { parse }] = await Promise.all([
+    scoring(),
+    import('node:fs'),
+    import('node:readline'),
+    import('csv-parse'),
+  ]);
+  // A missing file would otherwise surface as an unhandled stream error with a stack trace.
+  try {
+    closeSync(openSync(file, 'r'));
+  } catch (e) {
     throw new Error(
-      `--observation-end: invalid date ${JSON.stringify(observationEnd)} (expected YYYY-MM-DD)`,
+      `${file}: cannot read (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message})`,
     );
-  const b = new SummaryBuilder(observationEnd, unit, {
-    afterObservationEnd: dropAfterEnd ? 'ignore' : 'error',
-  });
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const note = (id: string) => {
-    if (!seen.has(id)) {
-      seen.add(id);
-      order.push(id);
-    }
-  };
+  }
   if (format === 'cdnow') {
     const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
     let line = 0;
@@ -127,9 +132,7 @@ async function loadTransactions(
       const day = /^\d{8}$/.test(ymd)
         ? dayNumber(`${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`)
         : Number.NaN;
-      const amount = parseAmount(file, line, f[4]);
-      addChecked(b, file, line, id, day, ymd, amount);
-      note(id);
+      visit(line, id, day, ymd, parseAmount(file, line, f[4]));
     }
   } else if (format === 'csv') {
     const parser = createReadStream(file).pipe(
@@ -149,9 +152,7 @@ async function loadTransactions(
         const id = record['customer_id'] ?? '';
         if (id === '') throw new InputError(file, line, 'empty customer_id');
         const date = record['date'] ?? '';
-        const amount = parseAmount(file, line, record['amount']);
-        addChecked(b, file, line, id, dayNumber(date), date, amount);
-        note(id);
+        visit(line, id, dayNumber(date), date, parseAmount(file, line, record['amount']));
       }
     } catch (e) {
       if (e instanceof InputError) throw e;
@@ -161,6 +162,32 @@ async function loadTransactions(
   } else {
     throw new Error(`--format must be csv or cdnow (got ${format})`);
   }
+}
+
+async function loadTransactions(
+  file: string,
+  format: string,
+  observationEnd: string,
+  unit: TimeUnit,
+  dropAfterEnd: boolean,
+): Promise<Loaded> {
+  const { dayNumber, SummaryBuilder } = await scoring();
+  if (Number.isNaN(dayNumber(observationEnd)))
+    throw new Error(
+      `--observation-end: invalid date ${JSON.stringify(observationEnd)} (expected YYYY-MM-DD)`,
+    );
+  const b = new SummaryBuilder(observationEnd, unit, {
+    afterObservationEnd: dropAfterEnd ? 'ignore' : 'error',
+  });
+  const order: string[] = [];
+  const seen = new Set<string>();
+  await forEachTransaction(file, format, (line, id, day, raw, amount) => {
+    addChecked(b, file, line, id, day, raw, amount);
+    if (!seen.has(id)) {
+      seen.add(id);
+      order.push(id);
+    }
+  });
   if (order.length === 0) throw new Error(`${file}: no transactions`);
   return columnsFrom(order, b.build());
 }
@@ -820,7 +847,14 @@ async function loadSource(o: SourceOptions): Promise<Loaded> {
 }
 
 function fitJson(p: ModelParams) {
-  return { customers: p.customers, bgnbd: p.bgnbd, gammaGamma: p.gammaGamma };
+  return { customers: p.customers, bgnbd: p.bgnbd, gammaGamma: p.gammaGamma, fit: p.fit };
+}
+
+/** "value ± standard error" for the fit table. */
+function withSe(v: number, se: number | null | undefined): string {
+  return se === null || se === undefined || !Number.isFinite(se)
+    ? fmt(v)
+    : `${fmt(v)} ± ${se.toPrecision(2)}`;
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6));
@@ -945,7 +979,9 @@ async function scoreSummary(
 }
 
 export function registerModelCommands(program: Command): void {
-  const model = program.command('model').description('BG/NBD + Gamma-Gamma customer models (fit, score)');
+  const model = program
+    .command('model')
+    .description('BG/NBD + Gamma-Gamma customer models (fit, score, evaluate)');
 
   model
     .command('fit')
@@ -969,13 +1005,25 @@ export function registerModelCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(fitJson(p))}\n`);
         return;
       }
+      const se = p.fit?.standardErrors;
+      const limit = p.fit?.method === 'constant_dropout_limit';
       const rows: [string, string][] = [
         ['customers', String(p.customers)],
         ['time unit', unit],
-        ['BG/NBD r', fmt(p.bgnbd.r)],
-        ['BG/NBD alpha', fmt(p.bgnbd.alpha)],
-        ['BG/NBD a', fmt(p.bgnbd.a)],
-        ['BG/NBD b', fmt(p.bgnbd.b)],
+        [
+          'BG/NBD fit',
+          limit
+            ? 'constant-dropout limit (a, b → ∞; maximum likelihood ran off to the boundary)'
+            : 'maximum likelihood',
+        ],
+        ['BG/NBD r', withSe(p.bgnbd.r, se?.r)],
+        ['BG/NBD alpha', withSe(p.bgnbd.alpha, se?.alpha)],
+        ...((limit
+          ? [['BG/NBD dropout probability', withSe(p.fit?.dropoutProbability ?? Number.NaN, se?.dropout)]]
+          : [
+              ['BG/NBD a', withSe(p.bgnbd.a, se?.a)],
+              ['BG/NBD b', withSe(p.bgnbd.b, se?.b)],
+            ]) as [string, string][]),
         ['BG/NBD log-likelihood', p.bgnbd.logLikelihood.toFixed(2)],
         ['Gamma-Gamma p', p.gammaGamma ? fmt(p.gammaGamma.p) : 'n/a (no repeat customers)'],
         ['Gamma-Gamma q', p.gammaGamma ? fmt(p.gammaGamma.q) : 'n/a'],
@@ -983,7 +1031,43 @@ export function registerModelCommands(program: Command): void {
       ];
       const w = Math.max(...rows.map((r) => r[0].length));
       process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`);
+      if (se) process.stdout.write('(± one standard error, from the Hessian of the log-likelihood)\n');
+      const warnings = p.fit?.warnings ?? [];
+      if (warnings.length > 0)
+        process.stdout.write(`\nWarnings:\n${warnings.map((m) => `  - ${m}\n`).join('')}`);
     });
+
+  model
+    .command('evaluate')
+    .description(
+      'does the model predict? fit on the calibration period, predict the holdout period (Fader, Hardie & Lee 2005)',
+    )
+    .requiredOption('--transactions <file>', 'transactions file')
+    .option('--format <format>', 'csv (customer_id,date,amount) or cdnow (raw CDNOW_sample.txt)', 'csv')
+    .requiredOption('--calibration-end <date>', 'last day of the calibration period, YYYY-MM-DD')
+    .requiredOption('--holdout-end <date>', 'last day of the holdout period, YYYY-MM-DD')
+    .option('--time-unit <unit>', 'day or week (the fit; the tracking table is weekly either way)', 'week')
+    .option('--penalizer <n>', 'L2 penalizer (lifetimes convention)', '0')
+    .option('--json', 'print one JSON object (the `model` part of `retention report --json`)')
+    .action(
+      async (o: {
+        transactions: string;
+        format: string;
+        calibrationEnd: string;
+        holdoutEnd: string;
+        timeUnit: string;
+        penalizer: string;
+        json?: boolean;
+      }) => {
+        const { runModelEvaluate } = await import('./modelEvaluate.js');
+        await runModelEvaluate({
+          ...o,
+          timeUnit: timeUnitOf(o.timeUnit),
+          penalizer: num('--penalizer', o.penalizer),
+          json: o.json === true,
+        });
+      },
+    );
 
   model
     .command('score')

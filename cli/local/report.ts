@@ -40,6 +40,11 @@ export function formatSummary(report: RunReport): string {
           : '') +
         '\n',
     );
+    if (report.models.fit?.method === 'constant_dropout_limit')
+      out.push(
+        `BG/NBD fitted as the constant-dropout limit (a, b → ∞): dropout probability ${report.models.fit.dropoutProbability?.toFixed(3)} after each purchase\n`,
+      );
+    for (const w of report.models.fit?.warnings ?? []) out.push(`Model warning: ${w}\n`);
   } else {
     out.push(`Models not fitted: ${report.modelProblem ?? 'unknown reason'}\n`);
   }

@@ -62,7 +62,8 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
     runDate,
     campaigns: plan.campaigns.length,
     sampled: population.aggregates.length,
-    modelStatus: plan.models ? 'fitted' : plan.modelProblem,
+    modelStatus: plan.models ? (plan.models.fit?.method ?? 'fitted') : plan.modelProblem,
+    modelWarnings: plan.models?.fit?.warnings ?? [],
   });
   return output(record.plan, record.totalSegments, false);
 }

@@ -63,7 +63,7 @@ describe('retention model', () => {
     expect(csv.stderr).toBe('');
     expect(csv.code).toBe(0);
     const p = JSON.parse(csv.stdout);
-    expect(Object.keys(p)).toEqual(['customers', 'bgnbd', 'gammaGamma']);
+    expect(Object.keys(p)).toEqual(['customers', 'bgnbd', 'gammaGamma', 'fit']);
     expect(p.customers).toBe(2357);
     expect(p.bgnbd.r).toBeCloseTo(0.243, 3);
     expect(p.bgnbd.alpha).toBeCloseTo(4.414, 2);
