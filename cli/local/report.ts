@@ -45,6 +45,8 @@ export function formatSummary(report: RunReport): string {
         `BG/NBD fitted as the constant-dropout limit (a, b → ∞): dropout probability ${report.models.fit.dropoutProbability?.toFixed(3)} after each purchase\n`,
       );
     for (const w of report.models.fit?.warnings ?? []) out.push(`Model warning: ${w}\n`);
+    const closed = report.modelCheck?.closed;
+    if (closed) out.push(`${closed.drift ? 'Model warning: ' : 'Model check: '}${closed.message}\n`);
   } else {
     out.push(`Models not fitted: ${report.modelProblem ?? 'unknown reason'}\n`);
   }

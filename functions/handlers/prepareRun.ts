@@ -2,8 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { isoDateSchema } from '../domain/night/dates.js';
+import { addDays, isoDateSchema } from '../domain/night/dates.js';
 import { buildRunPlan, type RunPlan } from '../domain/night/plan.js';
+import { DRIFT_CHECK_DAYS } from '../domain/scoring/driftCheck.js';
 import type { PurchaseAggregates } from '../domain/types.js';
 import { type Deps, deps, logger } from './deps.js';
 
@@ -37,7 +38,10 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
   const heads = await d.campaigns.heads();
   const active = heads.filter((h) => h.activeVersion !== undefined && !h.paused);
   const population = await samplePopulation(d, d.config.SCORING_SAMPLE_SIZE);
+  // The night DRIFT_CHECK_DAYS ago left a forecast that tonight's sample closes.
+  const forecastNight = await d.runs.get<RunPlan>(addDays(runDate, -DRIFT_CHECK_DAYS));
   const plan = buildRunPlan({
+    previousForecast: forecastNight?.plan.modelCheck?.forecast ?? null,
     runDate,
     population: population.aggregates,
     sampledFraction: population.fraction,
@@ -64,6 +68,7 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
     sampled: population.aggregates.length,
     modelStatus: plan.models ? (plan.models.fit?.method ?? 'fitted') : plan.modelProblem,
     modelWarnings: plan.models?.fit?.warnings ?? [],
+    modelCheck: plan.modelCheck?.closed?.message,
   });
   return output(record.plan, record.totalSegments, false);
 }

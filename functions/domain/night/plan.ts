@@ -1,3 +1,9 @@
+import {
+  type CohortForecast,
+  closeDriftCheck,
+  cohortForecast,
+  type DriftCheck,
+} from '../scoring/driftCheck.js';
 import { DEFAULT_LIFE_STAGE_CONFIG, type LifeStageConfig } from '../scoring/lifestage.js';
 import { fitModels, type ModelParams, scoreCustomer } from '../scoring/model.js';
 import { type RfmBreakpoints, rfmBreakpoints } from '../scoring/rfm.js';
@@ -29,6 +35,11 @@ export interface RunPlan {
   lifeStage: LifeStageConfig;
   signals: SignalConfig;
   population: { sampled: number; sampledFraction: number; withOrders: number; repeatCustomers: number };
+  /**
+   * Model drift: tonight's forecast for the next DRIFT_CHECK_DAYS (closed by the night it is due), and
+   * the check of the forecast made that many days ago, when that night's record had one.
+   */
+  modelCheck?: { forecast: CohortForecast | null; closed: DriftCheck | null } | undefined;
 }
 
 /** Below these counts a maximum-likelihood fit says more about noise than about customers. */
@@ -41,6 +52,8 @@ export function buildRunPlan(args: {
   sampledFraction: number;
   campaigns: { campaignId: string; version: number }[];
   settings: NightSettings;
+  /** The forecast stored by the night DRIFT_CHECK_DAYS ago, if any. */
+  previousForecast?: CohortForecast | null | undefined;
 }): RunPlan {
   const { runDate, population, settings } = args;
   const summaries: RfmSummary[] = [];
@@ -83,10 +96,15 @@ export function buildRunPlan(args: {
     }
     if (clvs.length > 0) clvTiers = clvTierBreakpoints(clvs);
   }
+  const modelCheck = {
+    forecast: models ? cohortForecast(models.bgnbd, population, runDate) : null,
+    closed: args.previousForecast ? closeDriftCheck(args.previousForecast, population, runDate) : null,
+  };
   return {
     runDate,
     timeUnit: 'day',
     models,
+    modelCheck,
     modelProblem,
     rfm: rfmInputs.length > 0 ? rfmBreakpoints(rfmInputs) : null,
     clvTiers,

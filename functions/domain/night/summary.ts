@@ -29,6 +29,7 @@ export interface RunSummary {
   unscorable: number;
   models: RunPlan['models'];
   modelProblem?: string | undefined;
+  modelCheck?: RunPlan['modelCheck'];
   population: RunPlan['population'];
   stages: Record<string, number>;
   signals: Record<string, number>;
@@ -105,6 +106,7 @@ export function summarizeCounts(
     unscorable: s['scoring:unscorable'] ?? 0,
     models: plan.models,
     modelProblem: plan.modelProblem,
+    modelCheck: plan.modelCheck,
     population: plan.population,
     stages: byPrefix(s, 'stage:'),
     signals: byPrefix(s, 'signal:'),

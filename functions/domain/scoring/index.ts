@@ -1,5 +1,6 @@
 export * from './bgnbd.js';
 export * from './dates.js';
+export * from './driftCheck.js';
 export * from './evaluate.js';
 export * from './gammagamma.js';
 export * from './lifestage.js';
