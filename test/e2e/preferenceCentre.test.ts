@@ -12,6 +12,8 @@ import { startUnsubscribeServer, type UnsubscribeServer } from '../../cli/local/
 import { documentClient } from '../../functions/adapters/clients.js';
 import type { CustomerRecord } from '../../functions/adapters/customerStore.js';
 import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
+import { loadUnsubscribeKeys } from '../../functions/adapters/unsubscribeKeys.js';
+import { signUnsubscribeToken } from '../../functions/domain/delivery/unsubscribeToken.js';
 import { openTestSession, seedWithExamples } from '../support/localWorld.js';
 
 // The preference centre end to end on the embedded services: a person opens the link of a real
@@ -203,6 +205,23 @@ describe('preference centre, end to end', () => {
     expect((await customers()).get(mail.customerId)?.preferences).toEqual(before);
   });
 
+  it('"unsubscribe from this topic" switches off the topic of the email; a token of no customer gets 404', async () => {
+    const mail = [...mails]
+      .reverse()
+      .find((m) => OFFERS.has(m.campaignId) && m.campaignId !== 'weekly-news')!;
+    const res = await submitFromPage(mail.url, { action: 'unsubscribe_topic' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('You are unsubscribed from Offers and discounts');
+    const stored = (await customers()).get(mail.customerId)!.preferences!;
+    expect(stored.topics).toEqual({ offers: false });
+    expect(stored.history.at(-1)?.source).toBe(`preference-centre:${mail.campaignId}`);
+    const ring = await loadUnsubscribeKeys(session.config);
+    const ghost = signUnsubscribeToken(ring, { customerId: 'no-such-customer', issuedAt: NIGHT_1 });
+    const page = await fetch(`${server.url}?token=${ghost}`);
+    expect(page.status).toBe(404);
+    expect((await customers()).has('no-such-customer')).toBe(false);
+  });
+
   it('the second night honours a pause, "at most one a month" and a topic switched off', async () => {
     const night1 = await customers();
     const free = mails.filter((m) => !night1.get(m.customerId)?.preferences);
@@ -229,7 +248,24 @@ describe('preference centre, end to end', () => {
         }
       ).emails.map((e) => e.messageId),
     );
-    await runNight({ runDate: NIGHT_2 });
+    // A customer queued tonight pauses while the send stage is about to start: the check right
+    // before sending stops that email too.
+    let midRun: LedgerEntry | undefined;
+    const wrap = (name: string, h: (e: unknown, c: never) => Promise<unknown>) =>
+      name !== 'sendSegment'
+        ? h
+        : async (e: unknown, c: never) => {
+            if (!midRun) {
+              const queued = ((await scanAll(session.tables.ledger)) as unknown as LedgerEntry[]).filter(
+                (x) => x.runDate === NIGHT_2 && x.status === 'queued',
+              );
+              midRun = queued.find((x) => control.some((m) => m.customerId === x.customerId))!;
+              const mail = control.find((m) => m.customerId === midRun!.customerId)!;
+              expect((await submitFromPage(mail.url, { action: 'save', pause: 'on' })).status).toBe(200);
+            }
+            return h(e, c);
+          };
+    await runNight({ runDate: NIGHT_2, wrapHandler: wrap as never });
     const store = (await (await fetch(`${session.services.sesEndpoint}/store`)).json()) as {
       emails: { messageId: string; destination: { to: string[] } }[];
     };
@@ -246,6 +282,10 @@ describe('preference centre, end to end', () => {
 
     // Without a preference, the customers mailed on night 1 are mailed again (so the checks below can fail).
     expect(control.filter((m) => recipients.has(m.to)).length).toBeGreaterThanOrEqual(control.length * 0.8);
+    expect(midRun).toBeDefined();
+    expect(recipients.has(control.find((m) => m.customerId === midRun!.customerId)!.to)).toBe(false);
+    expect(ledger2.find((e) => e.sendKey === midRun!.sendKey)).toMatchObject({ status: 'skipped' });
+    expect(ledger2.find((e) => e.sendKey === midRun!.sendKey)?.reason).toMatch(/^emails paused until /);
 
     for (const m of paused) {
       expect(recipients.has(m.to)).toBe(false);
