@@ -20,6 +20,32 @@ export const ConfigSchema = z.object({
   /** Either a local key file (JSON key ring) or a Secrets Manager secret holding one. */
   UNSUBSCRIBE_KEYS_FILE: z.string().optional(),
   UNSUBSCRIBE_KEYS_SECRET: z.string().optional(),
+  /**
+   * The topics the preference centre offers, `id=Label` separated by `;` (ids as campaigns'
+   * consentTopic). A submitted topic outside this list is refused.
+   */
+  PREFERENCE_TOPICS: z
+    .string()
+    .default('offers=Offers and discounts;birthday=Birthday wishes')
+    .transform((text, ctx) => {
+      const topics: { id: string; label: string }[] = [];
+      for (const entry of text
+        .split(';')
+        .map((e) => e.trim())
+        .filter((e) => e !== '')) {
+        const eq = entry.indexOf('=');
+        const id = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+        const label = (eq < 0 ? id : entry.slice(eq + 1)).trim();
+        if (!/^[A-Za-z0-9_-]{1,40}$/.test(id) || label === '' || topics.some((t) => t.id === id)) {
+          ctx.addIssue({ code: 'custom', message: `bad or repeated topic entry "${entry}" (want id=Label)` });
+          return z.NEVER;
+        }
+        topics.push({ id, label });
+      }
+      return topics;
+    }),
+  /** Days after an email that its link may still change preferences (unsubscribing always works). */
+  PREFERENCE_LINK_MAX_AGE_DAYS: positiveInt.default(180),
   SES_CONFIGURATION_SET: z.string().optional(),
   MAX_SEND_RATE: z.coerce.number().positive().default(10),
   SEND_CONCURRENCY: positiveInt.default(4),

@@ -95,7 +95,7 @@ export function registerDeliveryCommands(program: Command): void {
   program
     .command('serve')
     .description(
-      'Serve the unsubscribe endpoint (the same Lambda handler) on 127.0.0.1, where the local outbox emails link to',
+      'Serve the unsubscribe endpoint and preference centre (the same Lambda handler) on 127.0.0.1, where the local outbox emails link to',
     )
     .option(
       '--port <port>',
@@ -115,7 +115,7 @@ export function registerDeliveryCommands(program: Command): void {
         throw error;
       }
       process.stderr.write(
-        `unsubscribe endpoint on ${server.url} (open a List-Unsubscribe link from .retention/outbox/); Ctrl-C stops\n`,
+        `unsubscribe endpoint and preference centre on ${server.url} (open a List-Unsubscribe link from .retention/outbox/); Ctrl-C stops\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -136,6 +136,8 @@ function classify(
   if (!lost) return undefined;
   switch (lost.reason) {
     case 'suppressed':
+    // A pause from the preference centre is the customer's own suppression, for 30 days.
+    case 'paused':
       return { segmentId: lost.segmentId, bucket: 'suppressed' };
     case 'no_consent':
       return { segmentId: lost.segmentId, bucket: consentEmail ? 'noTopicConsent' : 'noEmailConsent' };

@@ -17,6 +17,7 @@ import {
 } from '../domain/ingest/aggregates.js';
 import type { IngestPort } from '../domain/ingest/importService.js';
 import type { CustomerNight } from '../domain/night/types.js';
+import type { CustomerPreferences } from '../domain/preferences/preferences.js';
 import type { CustomerProfile, IsoDate, PurchaseAggregates } from '../domain/types.js';
 import type { ContactBefore } from './ledgerStore.js';
 import { isConditionalCheckFailed, type TableNames, writeIf } from './tableNames.js';
@@ -37,6 +38,8 @@ export interface CustomerRecord {
   recentOrderIds: string[];
   contact: ContactHistory;
   night?: NightState;
+  /** The customer's own choices (preference centre); see functions/domain/preferences. */
+  preferences?: CustomerPreferences;
 }
 
 /**
@@ -49,6 +52,8 @@ export interface CustomerSendView {
   profile: CustomerProfile;
   aggregates: TemplateSubject['aggregates'];
   night?: { scores?: TemplateScores | null; lifeStage?: NightState['lifeStage'] };
+  /** Only customers who used the preference centre have it; the send checks it again. */
+  preferences?: unknown;
 }
 
 const SEND_VIEW: readonly (readonly string[])[] = [
@@ -63,6 +68,7 @@ const SEND_VIEW: readonly (readonly string[])[] = [
   ),
   ['night', 'scores', 'rfm', 'group'],
   ['night', 'lifeStage'],
+  ['preferences'],
 ];
 
 export interface OrderRecord extends OrderFact {

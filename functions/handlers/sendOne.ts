@@ -96,7 +96,7 @@ export async function sendOne(
     );
   }
   const campaign = night.campaigns.get(entry.campaignId);
-  const eligibility = stillEligible(customer, campaign, suppression);
+  const eligibility = stillEligible(customer, campaign, suppression, ctx.runDate);
   if (!eligibility.ok || !customer || !campaign) {
     return finish(
       'skipped',

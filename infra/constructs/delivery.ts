@@ -12,7 +12,7 @@ import { HandlerFunction } from './handlerFunction.js';
 
 export interface DeliveryProps {
   environment: Record<string, string>;
-  tables: Record<'config' | 'ledger' | 'suppression', ITable>;
+  tables: Record<'config' | 'customers' | 'ledger' | 'suppression', ITable>;
   /** The unsubscribe HMAC key ring (created in the stack as `unsubscribeKeys`). */
   unsubscribeKeys: ISecret;
 }
@@ -37,11 +37,11 @@ export class Delivery extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
-    const { config, ledger, suppression } = props.tables;
+    const { config, customers, ledger, suppression } = props.tables;
 
     this.unsubscribeFunction = new HandlerFunction(this, 'UnsubscribeFunction', {
       handlerName: 'unsubscribe',
-      description: 'Unsubscribe endpoint (RFC 8058 one-click and confirmation form) behind a Function URL',
+      description: 'Unsubscribe endpoint (RFC 8058 one-click and preference centre) behind a Function URL',
       timeout: Duration.seconds(10),
       memorySize: 512,
       environment: props.environment,
@@ -51,8 +51,13 @@ export class Delivery extends Construct {
       invokeMode: InvokeMode.BUFFERED,
     });
     this.unsubscribeUrl = url.url;
-    // Least privilege: writes suppressions, reads the key ring; nothing else.
+    // Least privilege: writes suppressions, reads the key ring; the preference centre reads one
+    // customer and updates its preferences, reads a campaign's head and version (its consent topic)
+    // and checks the customer's suppression. No scans, no queries, no deletes.
     suppression.grantWriteData(this.unsubscribeFunction);
+    suppression.grant(this.unsubscribeFunction, 'dynamodb:BatchGetItem');
+    customers.grant(this.unsubscribeFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    config.grant(this.unsubscribeFunction, 'dynamodb:GetItem');
     props.unsubscribeKeys.grantRead(this.unsubscribeFunction);
 
     this.sesEventsFunction = new HandlerFunction(this, 'SesEventsFunction', {

@@ -60,14 +60,23 @@ describe('Delivery construct', () => {
     expect(fn.Properties.Architectures).toEqual(['arm64']);
   });
 
-  it('gives the unsubscribe function suppression writes and the key secret, nothing else', () => {
+  it('gives the unsubscribe function suppression writes, the key secret and the preference centre reads, nothing else', () => {
     const { actions, statements } = actionsOf('DeliveryUnsubscribeFunction');
     expect(actions.has('dynamodb:PutItem')).toBe(true);
     expect(actions.has('secretsmanager:GetSecretValue')).toBe(true);
     expect([...actions].some((a) => a.startsWith('ses:'))).toBe(false);
     expect(actions.has('dynamodb:Query')).toBe(false);
+    expect(actions.has('dynamodb:Scan')).toBe(false);
     const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
-    for (const s of dynamo) expect(JSON.stringify(s.Resource)).toContain('DataSuppression');
+    const on = (table: string) =>
+      new Set(
+        dynamo.filter((s) => JSON.stringify(s.Resource).includes(table)).flatMap((s) => [s.Action].flat()),
+      );
+    for (const s of dynamo)
+      expect(JSON.stringify(s.Resource)).toMatch(/DataSuppression|DataCustomers|DataConfig/);
+    expect(on('DataCustomers')).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(on('DataConfig')).toEqual(new Set(['dynamodb:GetItem']));
+    expect(on('DataSuppression').has('dynamodb:BatchGetItem')).toBe(true);
   });
 
   it('routes every SES detail type on the default bus to the SES events function, with a dead-letter queue', () => {

@@ -41,12 +41,14 @@ export type DecisionOutcome =
   | 'global_control'
   | 'suppressed'
   | 'no_consent'
+  | 'paused'
   | 'capped'
   | 'no_match';
 
 export type LoserReason =
   | 'suppressed'
   | 'no_consent'
+  | 'paused'
   | 'frequency_cap'
   | 'global_cap'
   | 'lower_priority'
@@ -75,6 +77,8 @@ export interface DecisionContext {
   globalControlSalt: string;
   /** On the suppression list (bounce, complaint, unsubscribe everywhere). */
   suppressed: boolean;
+  /** The customer paused all email until this day (preference centre); none before it. */
+  pausedUntil?: IsoDate | undefined;
 }
 
 interface Candidate {
@@ -104,6 +108,7 @@ function compareCandidates(a: Candidate, b: Candidate): number {
  *    none → `no_match`.
  * 2. suppression: suppressed → `suppressed` (every match a loser with reason `suppressed`).
  * 3. email consent: consent.email false → `no_consent`.
+ * 3b. pause: runDate before context.pausedUntil → `paused` (every match a loser with reason `paused`).
  * 4. topic consent: a campaign with a consentTopic needs consent.topics[topic] true, else loser `no_consent`.
  * 5. frequency cap: a campaign sent (or held out) to this customer less than frequencyCapDays ago → loser
  *    `frequency_cap`.
@@ -146,6 +151,8 @@ export function decide(
     return { outcome: 'suppressed', losers: matches.map((c) => loser(c, 'suppressed')) };
   const consent = subject.profile.consent;
   if (!consent.email) return { outcome: 'no_consent', losers: matches.map((c) => loser(c, 'no_consent')) };
+  if (context.pausedUntil !== undefined && runDate < context.pausedUntil)
+    return { outcome: 'paused', losers: matches.map((c) => loser(c, 'paused')) };
 
   const losers: Decision['losers'] = [];
   const eligible: Candidate[] = [];

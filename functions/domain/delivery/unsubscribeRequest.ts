@@ -1,12 +1,19 @@
 /**
- * The unsubscribe HTTP endpoint, as a pure function of the request.
+ * The unsubscribe and preference-centre HTTP endpoint, as a pure function of the request.
  *
  * - `POST` with the RFC 8058 body `List-Unsubscribe=One-Click` (form-urlencoded or multipart/form-data):
  *   the mailbox provider's one-click request. No cookies, no login, no redirect: 200 and a suppression.
- * - `GET`: a small confirmation page with a form that POSTs `confirm=yes`. A GET alone never unsubscribes:
- *   mail security scanners and link previewers follow GET links.
- * - `POST` with `confirm=yes` (the form above): 200 and a suppression.
- * - Missing or malformed token → 400; forged, altered or retired-key token → 403; no action either way.
+ * - `GET`: the preference centre (the handler renders it with the customer's current choices). A GET
+ *   alone never changes anything: mail security scanners and link previewers follow GET links.
+ * - `POST` from the centre's form: `action=save` (topics, frequency, pause), `action=unsubscribe_topic`,
+ *   `action=unsubscribe_all` (or the older `confirm=yes`). Every field is validated; unknown fields and
+ *   topics get 400 and change nothing.
+ * - The signed token is the only credential. A form POST that a browser marks as sent from another
+ *   site (`Sec-Fetch-Site`, else an `Origin` that is not this host) is refused with 403; the one-click
+ *   POST comes from mail servers without those headers and only ever unsubscribes.
+ * - Missing or malformed token → 400; forged, altered or retired-key token → 403. A token older than
+ *   the policy's maximum age still unsubscribes (an opt-out must keep working) but can no longer
+ *   change preferences: 403 with a page that offers the unsubscribe.
  * - Any other method → 405 with `Allow: GET, POST`.
  *
  * The token travels in the `token` query parameter (and, as a fallback for the form, a `token` body
@@ -14,6 +21,12 @@
  * token does not leak into caches or third-party logs.
  */
 import {
+  type PreferenceFormRequest,
+  type PreferenceTopic,
+  parsePreferenceForm,
+} from '../preferences/preferenceForm.js';
+import {
+  isoDayToEpochDay,
   UNSUBSCRIBE_TOKEN_PARAM,
   type UnsubscribeKeyRing,
   verifyUnsubscribeToken,
@@ -25,11 +38,34 @@ export interface UnsubscribeHttpRequest {
   /** Decoded request body (the adapter decodes base64 bodies). */
   body: string | undefined;
   contentType: string | undefined;
+  /** The request headers that tell a browser's cross-site form POST from our own page's. */
+  site?:
+    | { secFetchSite?: string | undefined; origin?: string | undefined; hosts: readonly string[] }
+    | undefined;
 }
 
-export interface UnsubscribeAction {
-  suppress: { customerId: string; campaignId?: string; reason: 'unsubscribed' };
+/** What the preference centre needs to know to answer. */
+export interface PreferencePolicy {
+  topics: readonly PreferenceTopic[];
+  /** The day of the request (UTC, `YYYY-MM-DD`), against which the token's age is checked. */
+  today: string;
+  /** Days after issue that a token may still change preferences. */
+  maxAgeDays: number;
 }
+
+export interface PreferenceAction {
+  /** `show`: render the centre (with `problems` when the submission was refused); `apply`: do `request`. */
+  kind: 'show' | 'apply';
+  customerId: string;
+  campaignId?: string | undefined;
+  token: string;
+  request?: PreferenceFormRequest;
+  problems?: string[];
+}
+
+export type UnsubscribeAction =
+  | { suppress: { customerId: string; campaignId?: string; reason: 'unsubscribed' }; preferences?: undefined }
+  | { preferences: PreferenceAction; suppress?: undefined };
 
 export interface UnsubscribeHttpResponse {
   status: 200 | 400 | 403 | 405 | 413 | 415;
@@ -141,22 +177,45 @@ function parseForm(req: UnsubscribeHttpRequest): FormResult {
   return { ok: false, status: 415 };
 }
 
-function confirmationPage(token: string): string {
+function expiredPage(token: string): string {
   const action = `?${UNSUBSCRIBE_TOKEN_PARAM}=${encodeURIComponent(token)}`;
   return page(
-    'Unsubscribe',
-    '<p>Do you want to stop receiving these emails?</p>' +
+    'This link has expired',
+    '<p>This link is too old to change your email preferences. Use the link in a more recent email.</p>' +
+      '<p>You can still unsubscribe from all our emails:</p>' +
       `<form method="post" action="${escapeHtml(action)}">` +
       `<input type="hidden" name="${UNSUBSCRIBE_TOKEN_PARAM}" value="${escapeHtml(token)}">` +
-      '<input type="hidden" name="confirm" value="yes">' +
-      '<button type="submit">Unsubscribe</button></form>',
+      '<button type="submit" name="action" value="unsubscribe_all">Unsubscribe from all emails</button></form>',
   );
 }
+
+/** Whether a browser says this POST came from a page of another site (a forged form). */
+function crossSite(site: UnsubscribeHttpRequest['site']): boolean {
+  if (!site) return false;
+  const fetchSite = site.secFetchSite?.trim().toLowerCase();
+  if (fetchSite) return fetchSite !== 'same-origin' && fetchSite !== 'none';
+  const origin = site.origin?.trim();
+  if (!origin || origin === 'null') return false;
+  let host: string;
+  try {
+    host = new URL(origin).host.toLowerCase();
+  } catch {
+    return true;
+  }
+  return !site.hosts.some((h) => h.trim().toLowerCase() === host);
+}
+
+const DEFAULT_POLICY: PreferencePolicy = {
+  topics: [],
+  today: '9999-12-31',
+  maxAgeDays: Number.MAX_SAFE_INTEGER,
+};
 
 /** Handles one request. Never throws. */
 export function handleUnsubscribeRequest(
   req: UnsubscribeHttpRequest,
   ring: UnsubscribeKeyRing,
+  policy: PreferencePolicy = DEFAULT_POLICY,
 ): UnsubscribeHttpResponse {
   const method = (req.method ?? '').toUpperCase();
   if (method !== 'GET' && method !== 'POST') {
@@ -182,24 +241,55 @@ export function handleUnsubscribeRequest(
       ? errorPage(400, 'This unsubscribe link is not valid.')
       : errorPage(403, 'This unsubscribe link is not valid or has expired.');
   }
+  const { customerId, campaignId } = verified.payload;
+  const today = isoDayToEpochDay(policy.today);
+  const issued = isoDayToEpochDay(verified.payload.issuedAt);
+  const expired = today !== undefined && issued !== undefined && today - issued > policy.maxAgeDays;
+  const preferences = (
+    p: Omit<PreferenceAction, 'customerId' | 'campaignId' | 'token'>,
+  ): PreferenceAction => ({
+    customerId,
+    ...(campaignId !== undefined ? { campaignId } : {}),
+    token,
+    ...p,
+  });
 
-  if (method === 'GET') return respond(200, HTML, confirmationPage(token));
+  if (method === 'GET') {
+    if (expired) return respond(403, HTML, expiredPage(token));
+    return { ...respond(200, HTML, ''), action: { preferences: preferences({ kind: 'show' }) } };
+  }
 
-  const oneClick = form?.get('List-Unsubscribe') === 'One-Click';
-  const confirmed = form?.get('confirm') === 'yes';
-  if (!oneClick && !confirmed) return errorPage(400, 'Missing unsubscribe confirmation.');
-
-  const suppress: UnsubscribeAction['suppress'] = {
-    customerId: verified.payload.customerId,
-    reason: 'unsubscribed',
+  const fields = form ?? new Map<string, string>();
+  const oneClick = fields.get('List-Unsubscribe') === 'One-Click';
+  if (!oneClick && crossSite(req.site)) {
+    return errorPage(403, 'This form was sent from another website. Nothing was changed.');
+  }
+  const everything = fields.get('confirm') === 'yes' || fields.get('action') === 'unsubscribe_all';
+  if (oneClick || everything) {
+    const suppress: { customerId: string; campaignId?: string; reason: 'unsubscribed' } = {
+      customerId,
+      reason: 'unsubscribed',
+    };
+    if (campaignId !== undefined) suppress.campaignId = campaignId;
+    const response = oneClick
+      ? respond(200, TEXT, 'You have been unsubscribed.\n')
+      : respond(
+          200,
+          HTML,
+          page('Unsubscribed', '<p>You have been unsubscribed. You will not receive these emails again.</p>'),
+        );
+    return { ...response, action: { suppress } };
+  }
+  if (expired) return respond(403, HTML, expiredPage(token));
+  const parsed = parsePreferenceForm(fields, policy.topics);
+  if (!parsed.ok) {
+    return {
+      ...respond(400, HTML, ''),
+      action: { preferences: preferences({ kind: 'show', problems: parsed.problems }) },
+    };
+  }
+  return {
+    ...respond(200, HTML, ''),
+    action: { preferences: preferences({ kind: 'apply', request: parsed.request }) },
   };
-  if (verified.payload.campaignId !== undefined) suppress.campaignId = verified.payload.campaignId;
-  const response = oneClick
-    ? respond(200, TEXT, 'You have been unsubscribed.\n')
-    : respond(
-        200,
-        HTML,
-        page('Unsubscribed', '<p>You have been unsubscribed. You will not receive these emails again.</p>'),
-      );
-  return { ...response, action: { suppress } };
 }

@@ -5,6 +5,7 @@ type NightDecision = Omit<Decision, 'chosen'> & {
 };
 
 import type { AudienceSubject } from '../campaigns/vocabulary.js';
+import { isPaused, type NightPreferences, nightPreferences } from '../preferences/preferences.js';
 import { classifyLifeStage } from '../scoring/lifestage.js';
 import { scoreCustomer } from '../scoring/model.js';
 import { rfmScores } from '../scoring/rfm.js';
@@ -25,6 +26,8 @@ export interface CustomerInput {
     | { lastByCampaign?: Record<string, IsoDate>; lastRetentionEmailAt?: IsoDate | undefined }
     | undefined;
   night?: { signalState?: unknown } | undefined;
+  /** The customer's choices from the preference centre (validated here: a stored value is untrusted). */
+  preferences?: unknown;
 }
 
 export interface DecidedCustomer {
@@ -32,6 +35,8 @@ export interface DecidedCustomer {
   decision: NightDecision;
   subject: AudienceSubject;
   history: { lastSentByCampaign: Record<string, IsoDate>; lastRetentionEmailAt?: IsoDate | undefined };
+  /** Consent and caps after the customer's own preferences. */
+  preferences: NightPreferences;
 }
 
 /** Scores one customer, classifies the stage, detects signals and decides tonight's email: pure. */
@@ -128,8 +133,13 @@ export function decideCustomer(ctx: NightContext, customer: CustomerInput): Deci
     plan.signals,
   );
 
+  const preferences = nightPreferences(
+    customer.profile.consent,
+    customer.preferences,
+    plan.settings.globalCapDays,
+  );
   const subject: AudienceSubject = {
-    profile: customer.profile,
+    profile: { ...customer.profile, consent: preferences.consent },
     aggregates: agg,
     scores,
     lifeStage,
@@ -141,10 +151,11 @@ export function decideCustomer(ctx: NightContext, customer: CustomerInput): Deci
     lastSentByCampaign: customer.contact?.lastByCampaign ?? {},
     lastRetentionEmailAt: customer.contact?.lastRetentionEmailAt,
   };
-  const decision = decideFor(ctx, subject, history, false);
+  const decision = decideFor(ctx, subject, history, preferences, false);
   return {
     subject,
     history,
+    preferences,
     decision,
     night: {
       runDate,
@@ -162,6 +173,7 @@ function decideFor(
   ctx: NightContext,
   subject: AudienceSubject,
   history: DecidedCustomer['history'],
+  preferences: NightPreferences,
   suppressed: boolean,
 ): DecidedCustomer['decision'] {
   const decision = decide(subject, ctx.compiled, {
@@ -169,7 +181,8 @@ function decideFor(
       lastSentByCampaign: history.lastSentByCampaign,
       ...(history.lastRetentionEmailAt ? { lastRetentionEmailAt: history.lastRetentionEmailAt } : {}),
     },
-    globalCapDays: ctx.plan.settings.globalCapDays,
+    globalCapDays: preferences.globalCapDays,
+    pausedUntil: preferences.pausedUntil,
     globalControlPercent: ctx.plan.settings.globalControlPercent,
     globalControlSalt: ctx.plan.settings.holdoutSalt,
     suppressed,
@@ -206,7 +219,7 @@ export function withSuppression(
   decided: DecidedCustomer,
   reason: string,
 ): DecidedCustomer {
-  const decision = decideFor(ctx, decided.subject, decided.history, true);
+  const decision = decideFor(ctx, decided.subject, decided.history, decided.preferences, true);
   return { ...decided, decision, night: { ...decided.night, decision: nightDecision(decision, reason) } };
 }
 
@@ -214,18 +227,26 @@ export type Eligibility =
   | { ok: true }
   | { ok: false; code: 'missing' | 'suppressed' | 'no_consent'; reason: string };
 
-/** Checked again right before sending: consent and suppression may have changed since the decision. */
+/**
+ * Checked again right before sending: consent, suppression and the customer's preferences may have
+ * changed since the decision. `runDate` is the night the email was decided for (a pause is checked
+ * against it, as the decision was).
+ */
 export function stillEligible(
-  customer: { profile: CustomerProfile } | undefined,
+  customer: { profile: CustomerProfile; preferences?: unknown } | undefined,
   campaign: LoadedCampaign | undefined,
   suppression: string | undefined,
+  runDate?: IsoDate,
 ): Eligibility {
   if (!customer) return { ok: false, code: 'missing', reason: 'customer no longer exists' };
   if (suppression) return { ok: false, code: 'suppressed', reason: `suppressed: ${suppression}` };
-  if (!customer.profile.consent.email)
-    return { ok: false, code: 'no_consent', reason: 'email consent withdrawn' };
+  const prefs = nightPreferences(customer.profile.consent, customer.preferences, 0);
+  if (!prefs.consent.email) return { ok: false, code: 'no_consent', reason: 'email consent withdrawn' };
+  if (runDate !== undefined && isPaused(prefs, runDate)) {
+    return { ok: false, code: 'no_consent', reason: `emails paused until ${prefs.pausedUntil}` };
+  }
   const topic = campaign?.compiled.campaign.consentTopic;
-  if (topic && customer.profile.consent.topics[topic] !== true) {
+  if (topic && prefs.consent.topics[topic] !== true) {
     return { ok: false, code: 'no_consent', reason: `no consent for topic ${topic}` };
   }
   return { ok: true };

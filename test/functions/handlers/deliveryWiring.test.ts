@@ -113,6 +113,7 @@ describe('Function URL event → unsubscribe request', () => {
       query: { token: 'abc.k1.sig' },
       body: 'List-Unsubscribe=One-Click',
       contentType: 'application/x-www-form-urlencoded',
+      site: { secFetchSite: undefined, origin: undefined, hosts: [] },
     });
   });
 
@@ -130,6 +131,26 @@ describe('Function URL event → unsubscribe request', () => {
       query: { token: 't' },
       body: 'confirm=yes',
       contentType: undefined,
+      site: { secFetchSite: undefined, origin: undefined, hosts: [] },
+    });
+  });
+
+  it('passes on what tells a cross-site form POST apart: Sec-Fetch-Site, Origin and the hosts', () => {
+    const req = toUnsubscribeRequest({
+      ...base,
+      requestContext: { http: { method: 'POST', path: '/u' }, domainName: 'abc.lambda-url.eu-west-1.on.aws' },
+      headers: {
+        Host: 'abc.lambda-url.eu-west-1.on.aws',
+        'X-Forwarded-Host': 'prefs.shop.example',
+        Origin: 'https://prefs.shop.example',
+        'Sec-Fetch-Site': 'same-origin',
+      },
+      isBase64Encoded: false,
+    } as unknown as LambdaFunctionURLEvent);
+    expect(req.site).toEqual({
+      secFetchSite: 'same-origin',
+      origin: 'https://prefs.shop.example',
+      hosts: ['abc.lambda-url.eu-west-1.on.aws', 'prefs.shop.example', 'abc.lambda-url.eu-west-1.on.aws'],
     });
   });
 });

@@ -60,7 +60,7 @@ describe('handleUnsubscribeRequest: RFC 8058 one-click POST', () => {
       ring,
     );
     expect(res.status).toBe(200);
-    expect(res.action?.suppress.customerId).toBe('cust-42');
+    expect(res.action?.suppress?.customerId).toBe('cust-42');
   });
 
   it('multipart with another value does not unsubscribe', () => {
@@ -70,7 +70,7 @@ describe('handleUnsubscribeRequest: RFC 8058 one-click POST', () => {
       ring,
     );
     expect(res.status).toBe(400);
-    expect(res.action).toBeUndefined();
+    expect(res.action?.suppress).toBeUndefined();
   });
 
   it('omits campaignId when the token has none', () => {
@@ -86,29 +86,31 @@ describe('handleUnsubscribeRequest: RFC 8058 one-click POST', () => {
   });
 });
 
-describe('handleUnsubscribeRequest: GET shows a confirmation page and never unsubscribes', () => {
-  it('returns a small HTML page with a POST form', () => {
+describe('handleUnsubscribeRequest: GET opens the preference centre and never unsubscribes', () => {
+  it('asks the handler to show the centre for the token, with no change', () => {
     const res = handleUnsubscribeRequest(req({}), ring);
     expect(res.status).toBe(200);
     expect(res.contentType).toBe('text/html; charset=utf-8');
-    expect(res.action).toBeUndefined();
-    expect(res.body).toContain('<form method="post"');
-    expect(res.body).toContain('name="confirm" value="yes"');
-    expect(res.body).toContain(`action="?token=${token}"`);
-    expect(res.body.length).toBeLessThan(2000);
-    expect(res.body).not.toContain('cust-42');
+    expect(res.action?.suppress).toBeUndefined();
+    expect(res.action?.preferences).toEqual({
+      kind: 'show',
+      customerId: 'cust-42',
+      campaignId: 'winback-q2',
+      token,
+    });
   });
 
-  it('a GET carrying one-click or confirm parameters still does nothing', () => {
+  it('a GET carrying one-click or confirm parameters still changes nothing', () => {
     const res = handleUnsubscribeRequest(
       req({
-        query: { token, confirm: 'yes', 'List-Unsubscribe': 'One-Click' },
+        query: { token, confirm: 'yes', 'List-Unsubscribe': 'One-Click', action: 'unsubscribe_all' },
         body: 'List-Unsubscribe=One-Click',
       }),
       ring,
     );
     expect(res.status).toBe(200);
-    expect(res.action).toBeUndefined();
+    expect(res.action?.suppress).toBeUndefined();
+    expect(res.action?.preferences?.kind).toBe('show');
   });
 
   it('accepts lower-case method names', () => {
@@ -132,18 +134,28 @@ describe('handleUnsubscribeRequest: POST from the confirmation form', () => {
     });
   });
 
+  it('action=unsubscribe_all unsubscribes like confirm=yes', () => {
+    const res = handleUnsubscribeRequest(
+      req({ method: 'POST', body: 'action=unsubscribe_all', contentType: FORM }),
+      ring,
+    );
+    expect(res.action?.suppress?.customerId).toBe('cust-42');
+  });
+
   it('takes the token from the form body when the query has none', () => {
     const body = `token=${encodeURIComponent(token)}&confirm=yes`;
     const res = handleUnsubscribeRequest(req({ method: 'POST', query: {}, body, contentType: FORM }), ring);
-    expect(res.action?.suppress.customerId).toBe('cust-42');
+    expect(res.action?.suppress?.customerId).toBe('cust-42');
   });
 
-  it.each(['', 'confirm=no', 'confirm=YES', 'List-Unsubscribe=one-click', 'foo=bar'])(
-    'POST body %j without a valid confirmation → 400, no action',
+  it.each(['', 'confirm=no', 'confirm=YES', 'List-Unsubscribe=one-click', 'foo=bar', 'action=nope'])(
+    'POST body %j without a valid confirmation → 400, the centre shown with the problem, no change',
     (body) => {
       const res = handleUnsubscribeRequest(req({ method: 'POST', body, contentType: FORM }), ring);
       expect(res.status).toBe(400);
-      expect(res.action).toBeUndefined();
+      expect(res.action?.suppress).toBeUndefined();
+      expect(res.action?.preferences?.kind).toBe('show');
+      expect(res.action?.preferences?.problems?.length).toBeGreaterThan(0);
     },
   );
 
@@ -250,9 +262,87 @@ describe('escaping', () => {
     );
   });
 
-  it('the confirmation form carries the token in its action and as a hidden field, once each', () => {
-    const res = handleUnsubscribeRequest(req({}), ring);
+  it('the expired-link page carries the token in its action and as a hidden field, once each', () => {
+    const res = handleUnsubscribeRequest(req({}), ring, { topics: [], today: '2025-05-17', maxAgeDays: 180 });
+    expect(res.status).toBe(403);
     expect(res.body.match(/<form[^>]*>/g)).toEqual([`<form method="post" action="?token=${token}">`]);
     expect(res.body).toContain(`<input type="hidden" name="token" value="${token}">`);
+  });
+});
+
+describe('handleUnsubscribeRequest: the preference centre form', () => {
+  const policy = { topics: [{ id: 'offers', label: 'Offers' }], today: '2024-06-01', maxAgeDays: 180 };
+  const save = (extra: Partial<UnsubscribeHttpRequest> = {}) =>
+    req({
+      method: 'POST',
+      body: 'action=save&topic_offers=on&frequency=weekly',
+      contentType: FORM,
+      ...extra,
+    });
+
+  it('a valid save asks the handler to apply the validated change', () => {
+    const res = handleUnsubscribeRequest(save(), ring, policy);
+    expect(res.status).toBe(200);
+    expect(res.action?.preferences).toEqual({
+      kind: 'apply',
+      customerId: 'cust-42',
+      campaignId: 'winback-q2',
+      token,
+      request: { kind: 'save', change: { topics: { offers: true }, pause: false, frequency: 'weekly' } },
+    });
+  });
+
+  it('an unknown topic → 400 and the centre with the problem, nothing applied', () => {
+    const res = handleUnsubscribeRequest(save({ body: 'action=save&topic_sports=on' }), ring, policy);
+    expect(res.status).toBe(400);
+    expect(res.action?.preferences).toMatchObject({
+      kind: 'show',
+      problems: ['field topic_sports: unknown topic "sports"'],
+    });
+  });
+
+  it.each([
+    [{ secFetchSite: 'cross-site', hosts: ['u.example'] }],
+    [{ secFetchSite: 'same-site', hosts: ['u.example'] }],
+    [{ origin: 'https://evil.example', hosts: ['u.example'] }],
+    [{ origin: 'not a url', hosts: ['u.example'] }],
+  ])('a form POST a browser marks as from another site is refused (%j)', (site) => {
+    for (const body of ['action=save&topic_offers=on', 'action=unsubscribe_all', 'confirm=yes']) {
+      const res = handleUnsubscribeRequest(save({ body, site }), ring, policy);
+      expect(res.status).toBe(403);
+      expect(res.action).toBeUndefined();
+      expect(res.body).toContain('another website');
+    }
+  });
+
+  it('our own page (same origin, or no browser headers) is accepted; one-click needs no such header', () => {
+    for (const site of [
+      { secFetchSite: 'same-origin', origin: 'https://u.example', hosts: ['u.example'] },
+      { origin: 'https://u.example', hosts: ['x.lambda-url', 'u.example'] },
+      { origin: 'null', hosts: ['u.example'] },
+      { hosts: [] },
+    ]) {
+      expect(handleUnsubscribeRequest(save({ site }), ring, policy).action?.preferences?.kind).toBe('apply');
+    }
+    const res = handleUnsubscribeRequest(
+      oneClick({ site: { secFetchSite: 'cross-site', hosts: ['u.example'] } }),
+      ring,
+      policy,
+    );
+    expect(res.action?.suppress?.customerId).toBe('cust-42');
+  });
+
+  it('an expired link can no longer change preferences, but still unsubscribes', () => {
+    const late = { ...policy, today: '2024-11-14' }; // 181 days after 2024-05-17
+    for (const r of [req({}), save()]) {
+      const res = handleUnsubscribeRequest(r, ring, late);
+      expect(res.status).toBe(403);
+      expect(res.action).toBeUndefined();
+      expect(res.body).toContain('This link has expired');
+    }
+    expect(handleUnsubscribeRequest(req({}), ring, { ...policy, today: '2024-11-13' }).status).toBe(200);
+    const all = handleUnsubscribeRequest(save({ body: 'action=unsubscribe_all' }), ring, late);
+    expect(all.action?.suppress?.customerId).toBe('cust-42');
+    expect(handleUnsubscribeRequest(oneClick(), ring, late).action?.suppress).toBeDefined();
   });
 });
