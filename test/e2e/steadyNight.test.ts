@@ -26,6 +26,9 @@ describe('a steady second night', () => {
     expect(second.summary.customers).toBe(CUSTOMERS);
     expect(wcu(first)).toBeGreaterThan(1);
     expect(wcu(second)).toBeLessThanOrEqual(0.2);
+    expect(first.summary.work.customersWritten).toBe(CUSTOMERS);
+    expect(second.summary.work.customersUnchanged).toBeGreaterThan(CUSTOMERS * 0.9);
+    expect(second.summary.work.customersWritten + second.summary.work.customersUnchanged).toBe(CUSTOMERS);
     // Re-running the steady night decides the same for everyone, skipped customers included.
     const again = await runNight({ runDate: '2026-11-21' });
     expect(again.summary.stages).toEqual(second.summary.stages);
