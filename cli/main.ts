@@ -5,6 +5,7 @@ import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
+import { registerPlanCommand } from './commands/plan.js';
 
 const program = new Command();
 program
@@ -19,6 +20,7 @@ registerImportCommands(program);
 registerModelCommands(program);
 registerCampaignCommands(program);
 registerDeliveryCommands(program);
+registerPlanCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

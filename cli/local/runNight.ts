@@ -17,7 +17,11 @@ type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface NightResult {
   summary: RunSummary;
-  work: WorkCounts & { stepFunctions: { stateTransitions: number; mapIterations: number } };
+  work: WorkCounts & {
+    stepFunctions: { stateTransitions: number; topLevelTransitions: number; mapIterations: number };
+  };
+  /** The same work split by handler (the stages run one after another, never side by side). */
+  workByHandler: Record<string, WorkCounts>;
   wallMs: number;
   /** Handler time summed over invocations (concurrent segments add up). */
   phases: Record<string, number>;
@@ -65,15 +69,33 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
   }
   resetWorkCounts();
   const phases: Record<string, number> = {};
+  // The night's stages run one after another (Prepare, the scoring Map, the sending Map,
+  // Summarize), so the work done while invocations of one handler are in flight is that handler's:
+  // a snapshot when the first one starts and a difference when the last one ends.
+  const workByHandler: Record<string, WorkCounts> = {};
+  const inFlight = new Map<string, { count: number; before: WorkCounts }>();
+  const enter = (name: string) => {
+    const open = inFlight.get(name);
+    if (open) open.count++;
+    else inFlight.set(name, { count: 1, before: mergeWorkCounts(emptyWorkCounts(), workCounts) });
+  };
+  const leave = (name: string) => {
+    const open = inFlight.get(name);
+    if (!open || --open.count > 0) return;
+    inFlight.delete(name);
+    workByHandler[name] = addWork(workByHandler[name] ?? emptyWorkCounts(), workCounts, open.before);
+  };
   const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, handlerName] of Object.entries(taskHandlers)) {
     const handler = modules.get(handlerName)!;
     localHandlers[stateName] = async (input: unknown) => {
       bump(workCounts.lambda.invocations, handlerName);
       const t0 = Date.now();
+      enter(handlerName);
       try {
         return await handler(input, localContext(handlerName, timeouts[handlerName] ?? 900_000));
       } finally {
+        leave(handlerName);
         phases[handlerName] = (phases[handlerName] ?? 0) + (Date.now() - t0);
       }
     };
@@ -92,6 +114,7 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
     },
   );
   let stateTransitions = 0;
+  let topLevelTransitions = 0;
   const topLevel = new Set(Object.keys((definition.States ?? {}) as Record<string, unknown>));
   const entered = new Map<string, number>();
   const stateWallMs: Record<string, number> = {};
@@ -100,6 +123,7 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
     for await (const event of execution.eventLogs) {
       const e = event as { type: string; timestamp: number; state?: { name?: string } };
       if (e.type === 'StateEntered') stateTransitions++;
+      if (e.type === 'StateEntered' && e.state?.name && topLevel.has(e.state.name)) topLevelTransitions++;
       // Wall time of the top-level states (the Map iterations run concurrently inside them).
       const name = e.state?.name;
       if (name && topLevel.has(name)) {
@@ -117,11 +141,29 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
   const work = mergeWorkCounts(emptyWorkCounts(), workCounts);
   return {
     summary,
-    work: { ...work, stepFunctions: { stateTransitions, mapIterations } },
+    work: { ...work, stepFunctions: { stateTransitions, topLevelTransitions, mapIterations } },
+    workByHandler,
     wallMs: Date.now() - started,
     phases,
     stateWallMs,
   };
+}
+
+/** `into` plus what was done between `before` and `now`. */
+function addWork(into: WorkCounts, now: WorkCounts, before: WorkCounts): WorkCounts {
+  const delta = mergeWorkCounts(emptyWorkCounts(), now);
+  const d = delta.dynamodb;
+  for (const [k, v] of Object.entries(before.dynamodb.calls)) bump(d.calls, k, -v);
+  d.readCapacityUnits -= before.dynamodb.readCapacityUnits;
+  d.writeCapacityUnits -= before.dynamodb.writeCapacityUnits;
+  d.itemsRead -= before.dynamodb.itemsRead;
+  d.itemsWritten -= before.dynamodb.itemsWritten;
+  d.conditionalCheckFailures -= before.dynamodb.conditionalCheckFailures;
+  for (const [k, v] of Object.entries(before.ses.calls)) bump(delta.ses.calls, k, -v);
+  delta.ses.recipients -= before.ses.recipients;
+  delta.ses.throttled -= before.ses.throttled;
+  for (const [k, v] of Object.entries(before.lambda.invocations)) bump(delta.lambda.invocations, k, -v);
+  return mergeWorkCounts(into, delta);
 }
 
 /** Local retries wait a few milliseconds instead of AWS's seconds; the retry policy itself is unchanged. */

@@ -7,6 +7,7 @@ import type { Counts } from '../adapters/runStore.js';
 import type { NightContext } from '../domain/night/context.js';
 import { addCount, countsOfNight } from '../domain/night/counts.js';
 import { type DecidedCustomer, decideCustomer, withSuppression } from '../domain/night/decideCustomer.js';
+import { nightWriteReason } from '../domain/night/nightWrite.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
@@ -114,8 +115,14 @@ async function processPage(
       chosen && (decision.outcome === 'send' || decision.outcome === 'holdout')
         ? { campaignId: chosen.campaignId, date: input.runDate, global: decision.outcome === 'send' }
         : undefined;
-    const saved = await d.customers.saveNight(f.customer.customerId, decided.night, contact);
     for (const key of countsOfNight(decided.night)) addCount(counts, key);
+    // A customer whose night changed too little to matter is not rewritten (the steady night's
+    // main cost); the segment's progress is what marks it done, see nightWriteReason.
+    if (nightWriteReason(f.customer.night, decided.night, contact !== undefined) === null) {
+      addCount(counts, 'work:unchanged');
+      return;
+    }
+    const saved = await d.customers.saveNight(f.customer.customerId, decided.night, contact);
     addCount(counts, saved ? 'work:scored' : 'work:raced');
   };
   // Each customer's two writes stay in order (ledger first, then the night); customers are

@@ -37,7 +37,15 @@ export interface RunSummary {
   campaigns: CampaignSegmentSummary[];
   losers: Record<string, number>;
   send: Record<string, number>;
-  work: { scoreInvocations: number; sendInvocations: number; segments: number; incompleteSegments: number };
+  work: {
+    scoreInvocations: number;
+    sendInvocations: number;
+    segments: number;
+    incompleteSegments: number;
+    /** Customers whose night was stored tonight, and those left as they were (changed too little). */
+    customersWritten: number;
+    customersUnchanged: number;
+  };
 }
 
 function sumCounts(list: readonly SegmentCounts[]): Record<string, number> {
@@ -123,6 +131,8 @@ export function summarizeCounts(
       sendInvocations: send.reduce((n, x) => n + x.invocations, 0),
       segments: score.length,
       incompleteSegments: score.filter((x) => !x.done).length + send.filter((x) => !x.done).length,
+      customersWritten: s['work:scored'] ?? 0,
+      customersUnchanged: s['work:unchanged'] ?? 0,
     },
   };
 }
