@@ -20,6 +20,7 @@ export type NightWriteReason =
   | 'stage'
   | 'tier'
   | 'rfm_group'
+  | 'decision'
   | 'scored_state'
   | 'score_drift';
 
@@ -44,6 +45,12 @@ export function nightWriteReason(
   if (tonight.signalState.fired.some((key) => !storedFired.has(key))) return 'signal';
   if (stored.signalState?.lifeStage !== tonight.signalState.lifeStage) return 'stage';
   if (stored.signalState?.clvTier !== tonight.signalState.clvTier) return 'tier';
+  // The stored decision is what support (`customer show`) reads as the customer's standing, so a
+  // move into or out of `paused`, `no_consent` or `suppressed` is kept. Other moves (a send, then
+  // `capped` while the cap runs; `no_match` when a rule stops matching) follow from the stored
+  // contact history and the campaigns, and rewriting every cooled-down customer would double a
+  // steady night's writes.
+  if (decisionChanged(stored.decision, tonight.decision)) return 'decision';
   const before = stored.scores;
   const after = tonight.scores;
   if ((before === null) !== (after === null) || stored.scoreProblem !== tonight.scoreProblem)
@@ -60,6 +67,19 @@ export function nightWriteReason(
       return 'score_drift';
   }
   return null;
+}
+
+/** Outcomes that come from the customer's own standing (consent, preferences, suppression). */
+const STANDING_OUTCOMES: ReadonlySet<string> = new Set(['suppressed', 'no_consent', 'paused']);
+
+function decisionChanged(
+  before: CustomerNight['decision'] | undefined,
+  after: CustomerNight['decision'],
+): boolean {
+  if (before?.outcome === after.outcome) return false;
+  return (
+    STANDING_OUTCOMES.has(after.outcome) || (before !== undefined && STANDING_OUTCOMES.has(before.outcome))
+  );
 }
 
 function beyond(before: number, after: number): boolean {

@@ -38,6 +38,25 @@ describe('nightWriteReason', () => {
     expect(nightWriteReason(stored, tonight, false)).toBeNull();
   });
 
+  it('writes a move into or out of the customer standing (paused, no consent, suppressed), not a cooldown', () => {
+    const paused = night('2026-11-21', (n) => {
+      n.decision = { outcome: 'paused', losers: [] };
+    });
+    expect(nightWriteReason(stored, paused, false)).toBe('decision');
+    const otherLosers = night('2026-11-21', (n) => {
+      n.decision = { outcome: 'no_match', losers: [{ campaignId: 'win-back', reason: 'no_consent' }] };
+    });
+    expect(nightWriteReason(stored, otherLosers, false)).toBeNull();
+    const sent = night('2026-11-20', (n) => {
+      n.decision = { outcome: 'send', campaignId: 'win-back', segmentId: 'default', losers: [] };
+    });
+    const capped = night('2026-11-21', (n) => {
+      n.decision = { outcome: 'capped', losers: [{ campaignId: 'win-back', reason: 'frequency_cap' }] };
+    });
+    expect(nightWriteReason(sent, capped, false)).toBeNull();
+    expect(nightWriteReason(paused, night('2026-11-22'), false)).toBe('decision');
+  });
+
   it('writes the first night, a contact, a signal, a stage, a tier and an RFM group change', () => {
     const tonight = night('2026-11-21');
     expect(nightWriteReason(undefined, tonight, false)).toBe('first_night');
