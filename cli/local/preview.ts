@@ -8,7 +8,7 @@ import { SuppressionStore } from '../../functions/adapters/suppressionStore.js';
 import { type CompiledCampaign, compileCampaign, isLive } from '../../functions/domain/campaigns/compile.js';
 import type { LoserReason } from '../../functions/domain/campaigns/decide.js';
 import { renderOffer } from '../../functions/domain/campaigns/render.js';
-import { formatCampaignError, validateCampaignSource } from '../../functions/domain/campaigns/validate.js';
+import { formatCampaignError, validateCampaign } from '../../functions/domain/campaigns/validate.js';
 import { unsubscribeUrl } from '../../functions/domain/delivery/unsubscribeToken.js';
 import { compileNight, type StoredCampaignVersion } from '../../functions/domain/night/context.js';
 import {
@@ -183,7 +183,7 @@ export async function previewCampaign(
       errors: [`${options.file}:1:1: cannot read the campaign file: ${(error as Error).message}`],
     };
   }
-  const validated = validateCampaignSource(loaded.source, options.file, {
+  const validated = await validateCampaign(loaded.source, options.file, {
     readTemplateFile: (relative) => loaded.templates[relative],
     now: options.runDate,
   });
