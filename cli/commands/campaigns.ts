@@ -533,7 +533,8 @@ export function registerCampaignCommands(program: Command): void {
     .argument('<file>', 'campaign file')
     .option('--sample <n>', 'sample emails to write', parseSampleCount, 3)
     .option('--date <date>', 'the night to preview (default today)', parseDate)
-    .action(async (file: string, opts: { sample: number; date?: string }) => {
+    .option('--screenshots', 'also take headless Chromium screenshots (375 and 1,200 px, light and dark)')
+    .action(async (file: string, opts: { sample: number; date?: string; screenshots?: boolean }) => {
       const checked = await checkCampaignFiles([file], opts.date ?? todayUtc());
       if (!checked.ok) {
         for (const e of checked.errors) process.stderr.write(`${e}\n`);
@@ -545,6 +546,7 @@ export function registerCampaignCommands(program: Command): void {
           file,
           runDate: opts.date ?? todayUtc(),
           sample: opts.sample,
+          screenshots: opts.screenshots === true,
         });
         if (!result.ok) {
           for (const e of result.errors) process.stderr.write(`${e}\n`);

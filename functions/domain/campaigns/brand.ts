@@ -1,4 +1,6 @@
-// The brand theme marketing sets once (brand.yaml): logo, colours, fonts, sender, footer, social links.
+// The brand theme marketing sets once (brand.yaml): logo, colours, fonts, footer text, social links. The
+// sender name and postal address stay in the deployment config (SENDER_NAME, POSTAL_ADDRESS): the From
+// header and the legal footer must agree with the verified SES identity, whatever a campaign names.
 // Campaign files name it with `brand: ../brand.yaml`; it is stored with every campaign version like a
 // template file, and the layouts are compiled with it when a campaign is validated or pushed.
 import { z } from 'zod';
@@ -35,7 +37,6 @@ const palette = {
 export const BrandSchema = z.strictObject({
   $schema: z.string().optional(),
   name: line('the brand name').max(100, { error: 'expected a brand name of at most 100 characters' }),
-  senderName: line('a sender name').max(100, { error: 'expected a sender name of at most 100 characters' }),
   website: httpsUrl,
   logo: z.strictObject({
     url: httpsUrl,
@@ -58,7 +59,6 @@ export const BrandSchema = z.strictObject({
   }),
   fonts: z.strictObject({ heading: fontStack, body: fontStack }),
   footerText: line('footer text').max(500, { error: 'expected footer text of at most 500 characters' }),
-  postalAddress: line('a postal address (CAN-SPAM requires one in every email)'),
   social: z
     .array(z.strictObject({ name: line('a network name'), url: httpsUrl }), {
       error: 'expected a list of { name, url }',

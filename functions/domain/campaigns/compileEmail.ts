@@ -7,7 +7,7 @@ import { baseLayoutEnd, baseLayoutStart, darkModeCss, type LayoutName } from './
 import type { Brand } from './brand.js';
 import { protectLiquid } from './liquidProtect.js';
 import { expandPartials } from './partials.js';
-import type { TemplateProblem } from './templates.js';
+import { checkHtmlSwallowsFooter, type TemplateProblem } from './templates.js';
 
 /** Gmail clips a message whose HTML is larger than this ("[Message clipped]"), hiding the footer. */
 export const GMAIL_CLIP_BYTES = 102 * 1024;
@@ -77,6 +77,8 @@ export async function compileMjmlEmail(input: CompileEmailInput): Promise<Compil
     return { ok: false, problems: [{ row: 1, col: 1, message: (error as Error).message }] };
   }
   problems.push(...missingAltText(body.text));
+  // An open comment or <style> in mj-raw would swallow the closing markup and, with it, the footer.
+  problems.push(...checkHtmlSwallowsFooter(body.text));
   const expanded = expandPartials(body.text, brand);
   problems.push(...expanded.problems);
   const ownDocument = isOwnMjmlDocument(input.source);

@@ -3,7 +3,7 @@
 // for an inert alphanumeric token before MJML sees the document and swapped back afterwards.
 
 /** Tokens are letters and digits only, so no MJML, CSS, URL or HTML step alters them (except case). */
-const TOKEN_RE = /rpliq(\d+)x/gi;
+const TOKEN_RE = /rpliq(\d+)x(\n*)/gi;
 const LIQUID_RE = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
 
 export interface ProtectedSource {
@@ -28,9 +28,13 @@ export function protectLiquid(source: string, first = 0): ProtectedSource {
   return {
     text,
     restore(compiled) {
-      return compiled.replace(TOKEN_RE, (token, index: string) => {
+      return compiled.replace(TOKEN_RE, (token, index: string, breaks: string) => {
+        const tag = tags[Number(index) - first];
         // Tokens of another protected text are left for its own restore.
-        return tags[Number(index) - first] ?? token;
+        if (tag === undefined) return token;
+        // The line breaks kept for MJML's line numbers go back into the tag they came from.
+        const kept = tag.split('\n').length - 1;
+        return tag + breaks.slice(Math.min(kept, breaks.length));
       });
     },
   };

@@ -40,7 +40,7 @@ export function renderOffer(
   const html = parts.html(scope);
   const text = parts.text(scope);
   const brand = compiled.campaign.brandTheme;
-  // A branded campaign signs with the brand's sender and address, in the layout's colours and font.
+  // A branded campaign's system footer takes the layout's colours and font (sender and address stay the deployment's).
   if (brand) footer = brandFooter(footer, brand);
   return {
     subject: headerText(parts.subject(scope)),
@@ -58,7 +58,7 @@ function brandFooter(footer: Footer, brand: Brand): Footer {
     style = { fontFamily: brand.fonts.body, color: brand.colors.muted };
     brandFooters.set(brand, style);
   }
-  return { ...footer, senderName: brand.senderName, postalAddress: brand.postalAddress, style };
+  return { ...footer, style };
 }
 
 interface SegmentRendering {

@@ -166,7 +166,7 @@ export function checkTemplate(
 }
 
 /** Markup left open at the end of a body would hide the system footer in mail clients. */
-function checkHtmlSwallowsFooter(source: string): TemplateProblem[] {
+export function checkHtmlSwallowsFooter(source: string): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   const at = (index: number): { row: number; col: number } => {
     const before = source.slice(0, index);
@@ -211,10 +211,12 @@ export interface FooterStyle {
  * Inline and !important: a template's CSS cannot hide, shrink, move or clip the system footer. It sits
  * outside every element a template controls (a child of <body>), so hiding an ancestor is not possible.
  */
-const UNHIDEABLE =
-  'display:block!important;visibility:visible!important;opacity:1!important;position:static!important;' +
+const unhideable = (display: 'block' | 'inline') =>
+  `display:${display}!important;visibility:visible!important;opacity:1!important;position:static!important;` +
   'transform:none!important;clip-path:none!important;filter:none!important;height:auto!important;' +
   'max-height:none!important;overflow:visible!important;font-size:12px!important;text-indent:0!important;';
+const UNHIDEABLE = unhideable('block');
+const UNHIDEABLE_LINK = unhideable('inline');
 
 export interface TemplateScope {
   offerCode: string | undefined;
@@ -351,9 +353,9 @@ function senderFooter(footer: Footer): SenderFooter {
     style,
     htmlSender: style
       ? `<div class="retention-footer rp-system-footer" style="${UNHIDEABLE}max-width:552px;margin:0 auto;padding:8px 24px 32px;text-align:center;line-height:18px;font-family:${escapeHtml(style.fontFamily)};color:${escapeHtml(style.color)}">` +
-        `<p style="margin:0 0 8px">${escapeHtml(footer.senderName)}<br>${address}</p>`
+        `<p style="${UNHIDEABLE}margin:0 0 8px">${escapeHtml(footer.senderName)}<br>${address}</p>`
       : `<div class="retention-footer" style="${UNHIDEABLE}margin-top:32px;color:#666">` +
-        `<p>${escapeHtml(footer.senderName)}<br>${address}</p>`,
+        `<p style="${UNHIDEABLE}">${escapeHtml(footer.senderName)}<br>${address}</p>`,
     textSender: `\n\n-- \n${footer.senderName}\n${footer.postalAddress.trim()}\n`,
   };
   return lastSender;
@@ -364,7 +366,7 @@ export function htmlFooter(footer: Footer): string {
   checkUnsubscribeUrl(footer.unsubscribeUrl);
   return (
     sender.htmlSender +
-    `<p style="margin:0"><a href="${escapeHtml(footer.unsubscribeUrl)}" style="color:inherit;text-decoration:underline">Unsubscribe</a> from these emails.</p>` +
+    `<p style="${UNHIDEABLE}margin:0"><a href="${escapeHtml(footer.unsubscribeUrl)}" style="${UNHIDEABLE_LINK}color:inherit;text-decoration:underline">Unsubscribe</a> from these emails.</p>` +
     '</div>'
   );
 }
