@@ -208,19 +208,24 @@ export interface UploadObject {
  */
 export function campaignUploadObjects(files: readonly CheckedCampaignFile[]): UploadObject[] {
   const objects: UploadObject[] = [];
+  const uploaded = new Set<string>();
   for (const c of files) {
     const fileKey = campaignFileKey(c.campaign.id, path.basename(c.file));
     for (const [relative, body] of Object.entries(c.loaded.templates).sort(([a], [b]) =>
       a.localeCompare(b),
     )) {
       const key = templateKeyOf(fileKey, relative);
-      if (!key?.startsWith(`${CAMPAIGN_PREFIX}${c.campaign.id}/`)) {
+      // The brand is shared: `../brand.yaml` of every campaign folder is the one `campaigns/brand.yaml`.
+      const sharedBrand = relative === c.campaign.brand && key !== undefined;
+      if (sharedBrand && uploaded.has(key)) continue;
+      if (!key || (!sharedBrand && !key.startsWith(`${CAMPAIGN_PREFIX}${c.campaign.id}/`))) {
         throw new Error(
           `${c.file}: template "${relative}" is outside the campaign's folder; keep templates next to the file or below it`,
         );
       }
       const ext = path.extname(relative).toLowerCase();
       objects.push({ key, body, contentType: CONTENT_TYPES[ext] ?? 'text/plain; charset=utf-8' });
+      uploaded.add(key);
     }
     const ext = path.extname(c.file).toLowerCase();
     objects.push({
