@@ -152,7 +152,7 @@ export function textFromHtml(html: string): string {
 /** Linked images leave their bare URL on a line of its own: noise in a text email. */
 function tidyText(text: string): string {
   return `${text
-    .replace(/^[ \t]*\S+:\/\/\S+[ \t]*$/gm, '')
+    .replace(/^[ \t]*https?:\/\/\S+[ \t]*$/gm, '')
     .replace(/(?:[ \t\u00a0\u2000-\u200d]|\u034f)+$/gm, '')
     .replace(/\n{3,}/g, '\n\n')
     .trim()}\n`;

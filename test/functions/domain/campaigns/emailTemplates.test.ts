@@ -104,6 +104,9 @@ describe('MJML campaigns', () => {
     expect(offer.html).toContain('@media (prefers-color-scheme: dark)');
     expect(offer.text).toContain('{{ offer.code }}');
     expect(offer.text).not.toContain('Just for');
+    // Links keep their URL in brackets, even when wrapped onto a line of their own.
+    for (const social of brand.social)
+      expect(offer.text).toContain(`${social.name} [${social.url}]`.split(' ')[1]!);
     const out = renderOffer(compileCampaign(result.campaign), 'seg', subject(), footer, {
       runDate: '2025-06-01',
     });
