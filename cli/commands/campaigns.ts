@@ -22,8 +22,11 @@ import {
   diffCampaigns,
   formatCampaignError,
   type ValidationResult,
+  validateCampaign,
   validateCampaignSource,
 } from '../../functions/domain/campaigns/index.js';
+import { compiledEmailsOf } from '../../functions/domain/campaigns/validate.js';
+import { storedCompiledEmails } from '../../functions/domain/night/context.js';
 import { todayUtc } from '../../functions/domain/night/dates.js';
 import { type LoadedCampaignFile, readCampaignFile } from '../local/campaigns.js';
 import { formatPreview, previewCampaign } from '../local/preview.js';
@@ -31,7 +34,7 @@ import { type LocalSession, openLocalSession } from '../local/session.js';
 import { parseDate, parsePositiveInt } from '../options.js';
 
 /** Validates one campaign file from disk; template files are read relative to it. */
-export function validateCampaignFile(file: string, now?: string): ValidationResult {
+export async function validateCampaignFile(file: string, now?: string): Promise<ValidationResult> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -47,7 +50,7 @@ export function validateCampaignFile(file: string, now?: string): ValidationResu
     return { ok: false, errors: [e] };
   }
   const dir = path.dirname(file);
-  return validateCampaignSource(text, file, {
+  return validateCampaign(text, file, {
     ...(now === undefined ? {} : { now }),
     readTemplateFile: (relative) => {
       const full = path.resolve(dir, relative);
@@ -84,7 +87,7 @@ export async function checkCampaignFiles(files: readonly string[], now: string):
       errors.push(`${file}:1:1: cannot read the campaign file: ${reason}`);
       continue;
     }
-    const result = validateCampaignSource(loaded.source, file, {
+    const result = await validateCampaign(loaded.source, file, {
       readTemplateFile: (relative) => loaded.templates[relative],
       now,
     });
@@ -120,6 +123,7 @@ export async function activeCampaign(
   if (!stored) return undefined;
   const result = validateCampaignSource(stored.source, stored.fileName, {
     readTemplateFile: (relative) => stored.templates[relative],
+    compiledEmails: storedCompiledEmails(stored.compiled),
   });
   return { head, stored, campaign: result.ok ? result.campaign : undefined };
 }
@@ -154,6 +158,7 @@ export async function pushCampaigns(
       fileName: path.basename(c.file),
       source: c.loaded.source,
       templates: c.loaded.templates,
+      compiled: compiledEmailsOf(c.campaign),
       createdBy: options.createdBy,
       now: options.now,
     });
@@ -203,19 +208,24 @@ export interface UploadObject {
  */
 export function campaignUploadObjects(files: readonly CheckedCampaignFile[]): UploadObject[] {
   const objects: UploadObject[] = [];
+  const uploaded = new Set<string>();
   for (const c of files) {
     const fileKey = campaignFileKey(c.campaign.id, path.basename(c.file));
     for (const [relative, body] of Object.entries(c.loaded.templates).sort(([a], [b]) =>
       a.localeCompare(b),
     )) {
       const key = templateKeyOf(fileKey, relative);
-      if (!key?.startsWith(`${CAMPAIGN_PREFIX}${c.campaign.id}/`)) {
+      // The brand is shared: `../brand.yaml` of every campaign folder is the one `campaigns/brand.yaml`.
+      const sharedBrand = relative === c.campaign.brand && key !== undefined;
+      if (sharedBrand && uploaded.has(key)) continue;
+      if (!key || (!sharedBrand && !key.startsWith(`${CAMPAIGN_PREFIX}${c.campaign.id}/`))) {
         throw new Error(
           `${c.file}: template "${relative}" is outside the campaign's folder; keep templates next to the file or below it`,
         );
       }
       const ext = path.extname(relative).toLowerCase();
       objects.push({ key, body, contentType: CONTENT_TYPES[ext] ?? 'text/plain; charset=utf-8' });
+      uploaded.add(key);
     }
     const ext = path.extname(c.file).toLowerCase();
     objects.push({
@@ -370,14 +380,15 @@ export function registerCampaignCommands(program: Command): void {
     .description('validate campaign files (YAML or JSON); exit 1 when any is invalid')
     .argument('<files...>', 'campaign files')
     .option('--now <date>', 'today (YYYY-MM-DD) for calendar checks; defaults to the current UTC date')
-    .action((files: string[], opts: { now?: string }) => {
+    .action(async (files: string[], opts: { now?: string }) => {
       const now = opts.now ?? new Date().toISOString().slice(0, 10);
       let failed = false;
       for (const file of files) {
-        const result = validateCampaignFile(file, now);
+        const result = await validateCampaignFile(file, now);
         if (result.ok) {
           const n = result.campaign.segments.length;
           process.stdout.write(`${file}: ok (${n} segment${n === 1 ? '' : 's'})\n`);
+          for (const w of result.warnings) process.stderr.write(`${formatCampaignError(w)} (warning)\n`);
         } else {
           failed = true;
           for (const e of result.errors) process.stderr.write(`${formatCampaignError(e)}\n`);
@@ -527,7 +538,8 @@ export function registerCampaignCommands(program: Command): void {
     .argument('<file>', 'campaign file')
     .option('--sample <n>', 'sample emails to write', parseSampleCount, 3)
     .option('--date <date>', 'the night to preview (default today)', parseDate)
-    .action(async (file: string, opts: { sample: number; date?: string }) => {
+    .option('--screenshots', 'also take headless Chromium screenshots (375 and 1,200 px, light and dark)')
+    .action(async (file: string, opts: { sample: number; date?: string; screenshots?: boolean }) => {
       const checked = await checkCampaignFiles([file], opts.date ?? todayUtc());
       if (!checked.ok) {
         for (const e of checked.errors) process.stderr.write(`${e}\n`);
@@ -539,6 +551,7 @@ export function registerCampaignCommands(program: Command): void {
           file,
           runDate: opts.date ?? todayUtc(),
           sample: opts.sample,
+          screenshots: opts.screenshots === true,
         });
         if (!result.ok) {
           for (const e of result.errors) process.stderr.write(`${e}\n`);

@@ -1,7 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { CampaignStore } from '../../functions/adapters/campaignStore.js';
-import { formatCampaignError, validateCampaignSource } from '../../functions/domain/campaigns/validate.js';
+import {
+  compiledEmailsOf,
+  formatCampaignError,
+  validateCampaign,
+} from '../../functions/domain/campaigns/validate.js';
 
 export interface LoadedCampaignFile {
   file: string;
@@ -14,7 +18,9 @@ export async function readCampaignFile(file: string): Promise<LoadedCampaignFile
   const source = await readFile(file, 'utf8');
   const dir = dirname(resolve(file));
   const templates: Record<string, string> = {};
-  for (const match of source.matchAll(/(?:htmlFile|textFile)\s*["']?\s*:\s*["']?([^"'\s,}]+)/g)) {
+  for (const match of source.matchAll(
+    /(?:htmlFile|textFile|mjmlFile|brand)\s*["']?\s*:\s*["']?([^"'\s,}]+)/g,
+  )) {
     const rel = match[1];
     if (!rel) continue;
     try {
@@ -44,7 +50,7 @@ export async function pushCampaignFiles(
   const outcomes: PushOutcome[] = [];
   for (const file of files) {
     const loaded = await readCampaignFile(file);
-    const result = validateCampaignSource(loaded.source, file, {
+    const result = await validateCampaign(loaded.source, file, {
       readTemplateFile: (p) => loaded.templates[p],
     });
     if (!result.ok) {
@@ -57,6 +63,7 @@ export async function pushCampaignFiles(
       fileName: basename(file),
       source: loaded.source,
       templates: loaded.templates,
+      compiled: compiledEmailsOf(result.campaign),
       createdBy,
       now: new Date(),
     });

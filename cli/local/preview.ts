@@ -1,14 +1,14 @@
 // `retention campaigns preview FILE`: what a campaign file would do tonight on the local data, decided
 // with the same code the nightly run uses, next to the other active campaigns. Nothing is stored.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { documentClient } from '../../functions/adapters/clients.js';
 import type { CustomerRecord } from '../../functions/adapters/customerStore.js';
 import { SuppressionStore } from '../../functions/adapters/suppressionStore.js';
 import { type CompiledCampaign, compileCampaign, isLive } from '../../functions/domain/campaigns/compile.js';
 import type { LoserReason } from '../../functions/domain/campaigns/decide.js';
 import { renderOffer } from '../../functions/domain/campaigns/render.js';
-import { formatCampaignError, validateCampaignSource } from '../../functions/domain/campaigns/validate.js';
+import { formatCampaignError, validateCampaign } from '../../functions/domain/campaigns/validate.js';
 import { unsubscribeUrl } from '../../functions/domain/delivery/unsubscribeToken.js';
 import { compileNight, type StoredCampaignVersion } from '../../functions/domain/night/context.js';
 import {
@@ -19,6 +19,7 @@ import {
 import { buildRunPlan } from '../../functions/domain/night/plan.js';
 import type { IsoDate } from '../../functions/domain/types.js';
 import { readCampaignFile } from './campaigns.js';
+import { type PreviewAssets, screenshotEmails } from './emailScreenshots.js';
 import { localPaths } from './paths.js';
 import type { LocalSession } from './session.js';
 
@@ -54,6 +55,10 @@ export interface PreviewSample {
   subject: string;
   htmlPath?: string | undefined;
   textPath?: string | undefined;
+  /** Size of the rendered HTML in bytes (Gmail clips over 102 KB). */
+  htmlBytes?: number | undefined;
+  /** With --screenshots: PNGs at 375 and 1,200 px wide, light and dark. */
+  screenshots?: string[] | undefined;
   error?: string | undefined;
 }
 
@@ -88,6 +93,8 @@ export interface PreviewOptions {
   sample: number;
   /** Default: `<home>/previews`; samples go to `<outDir>/<campaignId>/`. */
   outDir?: string;
+  /** Also take headless Chromium screenshots of every sample. */
+  screenshots?: boolean;
 }
 
 export type PreviewResult = { ok: true; report: PreviewReport } | { ok: false; errors: string[] };
@@ -185,7 +192,7 @@ export async function previewCampaign(
       errors: [`${options.file}:1:1: cannot read the campaign file: ${(error as Error).message}`],
     };
   }
-  const validated = validateCampaignSource(loaded.source, options.file, {
+  const validated = await validateCampaign(loaded.source, options.file, {
     readTemplateFile: (relative) => loaded.templates[relative],
     now: options.runDate,
   });
@@ -302,11 +309,23 @@ export async function previewCampaign(
           subject: rendered.subject,
           htmlPath: `${stem}.html`,
           textPath: `${stem}.txt`,
+          htmlBytes: Buffer.byteLength(rendered.html),
         });
       } catch (error) {
         samples.push({ ...base, subject: '', error: `render failed: ${(error as Error).message}` });
       }
     }
+  }
+
+  if (options.screenshots) {
+    const rendered = samples.filter((s) => s.htmlPath !== undefined);
+    const shots = await screenshotEmails(
+      rendered.map((s) => ({ htmlPath: s.htmlPath!, stem: s.htmlPath!.replace(/\.html$/, '') })),
+      previewAssets(options.file, campaign.brand, campaign.brandTheme?.preview),
+    );
+    rendered.forEach((s, i) => {
+      s.screenshots = (shots[i] ?? []).map((shot) => shot.path);
+    });
   }
 
   return {
@@ -331,6 +350,17 @@ export async function previewCampaign(
       samples,
     },
   };
+}
+
+/** The brand's preview assets folder is relative to the brand file, which is relative to the campaign file. */
+function previewAssets(
+  campaignFile: string,
+  brandPath: string | undefined,
+  preview: { assetsUrl: string; assetsDir: string } | undefined,
+): PreviewAssets | undefined {
+  if (!brandPath || !preview) return undefined;
+  const brandDir = dirname(resolve(dirname(campaignFile), brandPath));
+  return { url: preview.assetsUrl, dir: resolve(brandDir, preview.assetsDir) };
 }
 
 /** Would-be recipients first, spread over the segments in turn; then the rest of the audience. */
@@ -412,7 +442,12 @@ export function formatPreview(r: PreviewReport): string {
   if (r.samples.length === 0) lines.push('  no sample emails (empty audience or --sample 0)');
   for (const s of r.samples) {
     if (s.error) lines.push(`  sample ${s.customerId} (${s.segmentId}, ${s.outcome}): ${s.error}`);
-    else lines.push(`  sample ${s.htmlPath} (${s.outcome}): ${s.subject}`);
+    else {
+      const kb = s.htmlBytes === undefined ? '' : `, ${(s.htmlBytes / 1024).toFixed(0)} KB`;
+      const clipped = (s.htmlBytes ?? 0) > 102 * 1024 ? ' — over 102 KB: Gmail will clip it' : '';
+      lines.push(`  sample ${s.htmlPath} (${s.outcome}${kb}${clipped}): ${s.subject}`);
+      for (const shot of s.screenshots ?? []) lines.push(`    screenshot ${shot}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

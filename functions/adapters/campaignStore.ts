@@ -15,6 +15,8 @@ export interface CampaignVersion {
   fileName: string;
   source: string;
   templates: Record<string, string>;
+  /** The HTML (and text) each MJML segment compiled to at push time, by segment id: the night only runs Liquid. */
+  compiled?: Record<string, { html: string; text: string }> | undefined;
   sha256: string;
   createdAt: string;
   createdBy: string;
@@ -106,6 +108,7 @@ export class CampaignStore {
     fileName: string;
     source: string;
     templates: Record<string, string>;
+    compiled?: Record<string, { html: string; text: string }> | undefined;
     createdBy: string;
     now: Date;
   }): Promise<{ version: number; changed: boolean }> {
@@ -124,6 +127,7 @@ export class CampaignStore {
         fileName: args.fileName,
         source: args.source,
         templates: args.templates,
+        ...(args.compiled && Object.keys(args.compiled).length > 0 ? { compiled: args.compiled } : {}),
         sha256,
         createdAt: args.now.toISOString(),
         createdBy: args.createdBy,

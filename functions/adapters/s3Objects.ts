@@ -59,6 +59,8 @@ export function isCampaignFileKey(key: string): boolean {
   return (
     key.startsWith(CAMPAIGN_PREFIX) &&
     !key.endsWith(STATUS_SUFFIX) &&
+    // The brand theme sits beside the campaign folders and is stored with each campaign that names it.
+    !/(?:^|\/)brand\.(?:ya?ml|json)$/.test(key) &&
     CAMPAIGN_SUFFIXES.some((suffix) => key.endsWith(suffix))
   );
 }

@@ -15,7 +15,12 @@ import {
 } from '../adapters/s3Objects.js';
 import { tableNames } from '../adapters/tableNames.js';
 import { loadConfig } from '../config.js';
-import { formatCampaignError, validateCampaignSource } from '../domain/campaigns/validate.js';
+import {
+  compiledEmailsOf,
+  formatCampaignError,
+  validateCampaign,
+  validateCampaignSource,
+} from '../domain/campaigns/validate.js';
 import { logger } from './deps.js';
 import { decodeS3Key, S3CreatedEvent } from './s3Event.js';
 
@@ -94,7 +99,7 @@ export async function processCampaignUpload(
       const text = templateKey ? await objects.getText(templateKey) : undefined;
       if (text !== undefined) templates[relative] = text;
     }
-    const result = validateCampaignSource(source, key, {
+    const result = await validateCampaign(source, key, {
       readTemplateFile: (relative) => templates[relative],
       now: now.toISOString().slice(0, 10),
     });
@@ -107,6 +112,7 @@ export async function processCampaignUpload(
         fileName: key.slice(key.lastIndexOf('/') + 1),
         source,
         templates,
+        compiled: compiledEmailsOf(result.campaign),
         createdBy: `s3:${key}`,
         now,
       });

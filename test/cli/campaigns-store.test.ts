@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,10 @@ describe('campaigns push / list / show / pause / resume / diff on the embedded d
   const atRisk = () => readFileSync('examples/campaigns/at-risk-save.yaml', 'utf8');
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'retention-campaigns-'));
+    // Copies of example files sit in a campaigns folder with the brand beside it, as in examples/.
+    dir = join(mkdtempSync(join(tmpdir(), 'retention-campaigns-')), 'campaigns');
+    mkdirSync(dir);
+    copyFileSync('examples/brand.yaml', join(dir, '..', 'brand.yaml'));
     session = await openLocalSession({ home: join(dir, 'home'), persist: false });
     examples = await exampleCampaignFiles(process.cwd());
     writeFileSync(join(dir, 'bad.yaml'), INVALID_CAMPAIGN);
@@ -35,7 +38,7 @@ describe('campaigns push / list / show / pause / resume / diff on the embedded d
 
   afterAll(async () => {
     await session?.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(dir, '..'), { recursive: true, force: true });
   });
 
   it('push stores nothing when any file is invalid, and reports every error as file:line:column', async () => {
@@ -147,9 +150,13 @@ describe('campaigns push / list / show / pause / resume / diff on the embedded d
     expect(first.stored.fileName).toBe('at-risk-save.yaml');
     const nudge = await showCampaign(session.campaigns, 'second-order-nudge');
     expect(Object.keys(nudge.stored.templates).sort()).toEqual([
-      'templates/second-order.html',
+      '../brand.yaml',
+      'templates/second-order.mjml',
       'templates/second-order.txt',
     ]);
+    // The MJML was compiled at push and the HTML stored with the version: the night runs only Liquid.
+    expect(Object.keys(nudge.stored.compiled ?? {})).toEqual(['one-order']);
+    expect(nudge.stored.compiled?.['one-order']?.html).toContain('{{ offer.code }}');
     await expect(showCampaign(session.campaigns, 'at-risk-save', 7)).rejects.toThrow(
       'campaign "at-risk-save" has no version 7 (versions 1 to 2)',
     );
@@ -195,7 +202,9 @@ describe('retention campaigns push (spawned CLI)', () => {
         createdBy: 'test',
       });
       await session.close();
-      const edited = join(dir, 'welcome.yaml');
+      mkdirSync(join(dir, 'campaigns'));
+      copyFileSync('examples/brand.yaml', join(dir, 'brand.yaml'));
+      const edited = join(dir, 'campaigns', 'welcome.yaml');
       writeFileSync(
         edited,
         readFileSync('examples/campaigns/welcome.yaml', 'utf8').replace('priority: 40', 'priority: 41'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleCampaignFiles, pushCampaignFiles } from '../../cli/local/campaigns.js';
-import { type PreviewReport, previewCampaign } from '../../cli/local/preview.js';
+import { formatPreview, type PreviewReport, previewCampaign } from '../../cli/local/preview.js';
 import { runNight } from '../../cli/local/runNight.js';
 import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
 import { seedPopulation } from '../../cli/seed/load.js';
@@ -159,7 +159,7 @@ describe('campaign preview on seeded local data, and the example campaigns in a 
       expect(sample.htmlPath!.startsWith(join(home, 'previews', 'at-risk-save'))).toBe(true);
       const html = readFileSync(sample.htmlPath!, 'utf8');
       expect(html).toContain('Example Street'); // the footer's postal address
-      expect(html).toMatch(/<a href="http:\/\/127\.0\.0\.1:\d+\/u\?token=preview">Unsubscribe<\/a>/);
+      expect(html).toMatch(/<a href="http:\/\/127\.0\.0\.1:\d+\/u\?token=preview"[^>]*>Unsubscribe<\/a>/);
       expect(html).toContain(`Subject: ${sample.subject}`);
       expect(readFileSync(sample.textPath!, 'utf8')).toContain('Example Street');
     }
@@ -168,6 +168,25 @@ describe('campaign preview on seeded local data, and the example campaigns in a 
     // A preview stores nothing on the customers.
     expect((await scanCustomers(session)).some((c) => c.night !== undefined)).toBe(false);
   });
+
+  it('with screenshots: four PNGs per sample (phone and desktop, light and dark), listed in the report', async () => {
+    const result = await previewCampaign(session, {
+      file: 'examples/campaigns/at-risk-save.yaml',
+      runDate: RUN_DATE,
+      sample: 1,
+      screenshots: true,
+    });
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    const [sample] = result.report.samples;
+    expect(sample?.screenshots?.map((p) => p.slice(p.lastIndexOf('.', p.length - 5) + 1))).toEqual([
+      'phone-light.png',
+      'phone-dark.png',
+      'desktop-light.png',
+      'desktop-dark.png',
+    ]);
+    for (const png of sample!.screenshots!) expect(readFileSync(png).readUInt32BE(20)).toBeGreaterThan(600);
+    expect(formatPreview(result.report)).toContain('screenshot ');
+  }, 60_000);
 
   it('counts exclusions and losses to other campaigns for a catch-all draft campaign', async () => {
     const file = join(home, 'everyone.yaml');

@@ -36,6 +36,7 @@ export {
   formatCampaignError,
   type ValidateOptions,
   type ValidationResult,
+  validateCampaign,
   validateCampaignSource,
 } from './validate.js';
 export { type AudienceSubject, FIELDS, SIGNAL_TYPES, TEMPLATE_VARIABLES } from './vocabulary.js';

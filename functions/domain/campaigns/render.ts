@@ -1,10 +1,12 @@
 // Rendering one segment's offer for one customer.
 import type { IsoDate } from '../types.js';
+import type { Brand } from './brand.js';
 import { type CompiledCampaign, offerExpiresOn, segmentTemplates } from './compile.js';
 import { type PartRenderer, rememberingRenderer } from './renderMemo.js';
 import {
   appendHtmlFooter,
   type Footer,
+  type FooterStyle,
   headerText,
   htmlEngine,
   type TemplateScope,
@@ -37,12 +39,26 @@ export function renderOffer(
   const scope = templateContext({ ...subject, runDate: offerContext.runDate }, segmentScope);
   const html = parts.html(scope);
   const text = parts.text(scope);
+  const brand = compiled.campaign.brandTheme;
+  // A branded campaign's system footer takes the layout's colours and font (sender and address stay the deployment's).
+  if (brand) footer = brandFooter(footer, brand);
   return {
     subject: headerText(parts.subject(scope)),
     preheader: parts.preheader ? headerText(parts.preheader(scope)) : '',
     html: appendHtmlFooter(html, footer),
     text: text.replace(/\s+$/, '') + textFooter(footer),
   };
+}
+
+const brandFooters = new WeakMap<Brand, FooterStyle>();
+
+function brandFooter(footer: Footer, brand: Brand): Footer {
+  let style = brandFooters.get(brand);
+  if (!style) {
+    style = { fontFamily: brand.fonts.body, color: brand.colors.muted };
+    brandFooters.set(brand, style);
+  }
+  return { ...footer, style };
 }
 
 interface SegmentRendering {

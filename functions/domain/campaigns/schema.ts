@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import type { IsoDate } from '../types.js';
 import { LIFE_STAGES } from '../types.js';
+import { LAYOUT_NAMES } from './baseLayout.js';
+import type { Brand } from './brand.js';
 import { WEEKDAYS } from './dates.js';
 import {
   CLV_TIERS,
@@ -49,7 +51,19 @@ function offerSchema() {
     htmlFile: text('a template file path')
       .optional()
       .describe('HTML body file, relative to the campaign file'),
-    text: text('a plain-text body').optional().describe('Plain-text body, Liquid'),
+    layout: z
+      .enum(LAYOUT_NAMES, { error: `expected a layout name: ${LAYOUT_NAMES.join(', ')}` })
+      .optional()
+      .describe('The layout an mjml body goes into (default base); an mjml document of its own needs none'),
+    mjml: text('an MJML body')
+      .optional()
+      .describe('MJML body (sections and rp- partials) or a whole <mjml> document, Liquid'),
+    mjmlFile: text('a template file path')
+      .optional()
+      .describe('MJML body file, relative to the campaign file'),
+    text: text('a plain-text body')
+      .optional()
+      .describe('Plain-text body, Liquid; derived from the HTML when absent'),
     textFile: text('a template file path')
       .optional()
       .describe('Text body file, relative to the campaign file'),
@@ -89,6 +103,11 @@ function campaignSchema(audience: z.ZodType) {
     name: text('a campaign name').max(200, { error: 'expected a name of at most 200 characters' }),
     description: z.string({ error: 'expected a description as text' }).optional(),
     owner: text('an owner (team or email)'),
+    brand: text('a brand file path')
+      .optional()
+      .describe(
+        'The brand theme file (e.g. ../brand.yaml), relative to the campaign file; needed by mjml bodies',
+      ),
     status: z.enum(CAMPAIGN_STATUSES, { error: 'expected one of draft, active, paused' }),
     schedule: z.strictObject({
       start: isoDate.describe('First day the campaign may send (inclusive)'),
@@ -137,10 +156,13 @@ export type OfferFile = CampaignFile['segments'][number]['offer'];
 export interface CampaignOffer {
   subject: string;
   preheader?: string | undefined;
-  /** The HTML template (inline, or the content of htmlFile). */
+  /** The HTML template (inline, the content of htmlFile, or the MJML compiled at validation). */
   html: string;
-  /** The text template (inline, or the content of textFile). */
+  /** The text template (inline, the content of textFile, or derived from the HTML). */
   text: string;
+  layout?: string | undefined;
+  mjml?: string | undefined;
+  mjmlFile?: string | undefined;
   htmlFile?: string | undefined;
   textFile?: string | undefined;
   code?: string | undefined;
@@ -173,6 +195,9 @@ export interface Campaign {
   holdoutSalt?: string | undefined;
   frequencyCapDays: number;
   consentTopic?: string | undefined;
+  /** The brand file path as written, and the validated theme (its sender and address sign the footer). */
+  brand?: string | undefined;
+  brandTheme?: Brand | undefined;
   segments: CampaignSegment[];
   /** Content hash (16 hex digits of SHA-256 over the campaign); changes with any edit. */
   version: string;

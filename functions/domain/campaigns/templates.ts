@@ -166,7 +166,7 @@ export function checkTemplate(
 }
 
 /** Markup left open at the end of a body would hide the system footer in mail clients. */
-function checkHtmlSwallowsFooter(source: string): TemplateProblem[] {
+export function checkHtmlSwallowsFooter(source: string): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   const at = (index: number): { row: number; col: number } => {
     const before = source.slice(0, index);
@@ -198,7 +198,25 @@ export interface Footer {
   unsubscribeUrl: string;
   postalAddress: string;
   senderName: string;
+  /** The layout's look (from the brand theme); the plain default without one. */
+  style?: FooterStyle | undefined;
 }
+
+export interface FooterStyle {
+  fontFamily: string;
+  color: string;
+}
+
+/**
+ * Inline and !important: a template's CSS cannot hide, shrink, move or clip the system footer. It sits
+ * outside every element a template controls (a child of <body>), so hiding an ancestor is not possible.
+ */
+const unhideable = (display: 'block' | 'inline') =>
+  `display:${display}!important;visibility:visible!important;opacity:1!important;position:static!important;` +
+  'transform:none!important;clip-path:none!important;filter:none!important;height:auto!important;' +
+  'max-height:none!important;overflow:visible!important;font-size:12px!important;text-indent:0!important;';
+const UNHIDEABLE = unhideable('block');
+const UNHIDEABLE_LINK = unhideable('inline');
 
 export interface TemplateScope {
   offerCode: string | undefined;
@@ -307,13 +325,18 @@ function checkUnsubscribeUrl(unsubscribeUrl: string): void {
 interface SenderFooter {
   postalAddress: string;
   senderName: string;
+  style: FooterStyle | undefined;
   htmlSender: string;
   textSender: string;
 }
 let lastSender: SenderFooter | undefined;
 
 function senderFooter(footer: Footer): SenderFooter {
-  if (lastSender?.postalAddress === footer.postalAddress && lastSender.senderName === footer.senderName) {
+  if (
+    lastSender?.postalAddress === footer.postalAddress &&
+    lastSender.senderName === footer.senderName &&
+    lastSender.style === footer.style
+  ) {
     return lastSender;
   }
   if (footer.postalAddress.trim() === '') throw new Error('footer: postalAddress is required');
@@ -323,12 +346,16 @@ function senderFooter(footer: Footer): SenderFooter {
     .map((l) => escapeHtml(l.trim()))
     .filter(Boolean)
     .join('<br>');
+  const style = footer.style;
   lastSender = {
     postalAddress: footer.postalAddress,
     senderName: footer.senderName,
-    htmlSender:
-      '<div class="retention-footer" style="margin-top:32px;font-size:12px;color:#666;display:block">' +
-      `<p>${escapeHtml(footer.senderName)}<br>${address}</p>`,
+    style,
+    htmlSender: style
+      ? `<div class="retention-footer rp-system-footer" style="${UNHIDEABLE}max-width:552px;margin:0 auto;padding:8px 24px 32px;text-align:center;line-height:18px;font-family:${escapeHtml(style.fontFamily)};color:${escapeHtml(style.color)}">` +
+        `<p style="${UNHIDEABLE}margin:0 0 8px">${escapeHtml(footer.senderName)}<br>${address}</p>`
+      : `<div class="retention-footer" style="${UNHIDEABLE}margin-top:32px;color:#666">` +
+        `<p style="${UNHIDEABLE}">${escapeHtml(footer.senderName)}<br>${address}</p>`,
     textSender: `\n\n-- \n${footer.senderName}\n${footer.postalAddress.trim()}\n`,
   };
   return lastSender;
@@ -339,7 +366,7 @@ export function htmlFooter(footer: Footer): string {
   checkUnsubscribeUrl(footer.unsubscribeUrl);
   return (
     sender.htmlSender +
-    `<p><a href="${escapeHtml(footer.unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>` +
+    `<p style="${UNHIDEABLE}margin:0"><a href="${escapeHtml(footer.unsubscribeUrl)}" style="${UNHIDEABLE_LINK}color:inherit;text-decoration:underline">Unsubscribe</a> from these emails.</p>` +
     '</div>'
   );
 }

@@ -5,6 +5,14 @@ import { posix } from 'node:path';
 import type { Scalar } from 'yaml';
 import { z } from 'zod';
 import type { IsoDate } from '../types.js';
+import { type Brand, parseBrandSource } from './brand.js';
+import {
+  type CompiledEmail,
+  compileMjmlEmail,
+  GMAIL_CLIP_BYTES,
+  missingAltText,
+  textFromHtml,
+} from './compileEmail.js';
 import { isIsoDate } from './dates.js';
 import { type ParsedSource, parseSource } from './positions.js';
 import {
@@ -30,13 +38,23 @@ export interface CampaignError {
   message: string;
 }
 
-export type ValidationResult = { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] };
+export type ValidationResult =
+  | { ok: true; campaign: Campaign; warnings: CampaignError[] }
+  | { ok: false; errors: CampaignError[] };
+
+/** What an MJML segment compiled to (by `validateCampaign`, or stored with the campaign version). */
+export type CompiledEmails = Readonly<Record<string, CompiledEmail>>;
 
 export interface ValidateOptions {
   /** Reads a template file by its path relative to the campaign file; undefined when it does not exist. */
   readTemplateFile?: (relativePath: string) => string | undefined;
   /** Today; enables checks against the calendar (an active offer that already expired). */
   now?: IsoDate;
+  /**
+   * The compiled MJML of each segment, by segment id: `validateCampaign` compiles them (MJML is async),
+   * the night passes the HTML stored with the campaign version. A segment with mjml but no entry is an error.
+   */
+  compiledEmails?: CompiledEmails;
 }
 
 /** `file:line:column: message` */
@@ -122,14 +140,17 @@ function issueMessages(
 
 interface Collector {
   errors: CampaignError[];
+  warnings: CampaignError[];
   add(path: readonly PathSegment[], target: 'key' | 'value', message: string): void;
   template(path: readonly PathSegment[], problem: TemplateProblem, templateFile?: string): void;
 }
 
 function collector(fileName: string, src: ParsedSource): Collector {
   const errors: CampaignError[] = [];
+  const warnings: CampaignError[] = [];
   return {
     errors,
+    warnings,
     add(path, target, message) {
       const pos = src.locate(path, target);
       errors.push({ file: fileName, line: pos.line, column: pos.column, path: pathToString(path), message });
@@ -185,8 +206,8 @@ function templatePosition(src: ParsedSource, path: readonly PathSegment[], p: Te
 const TEMPLATE_PARTS: Array<{ part: TemplatePart; inline: string; file?: string; required: boolean }> = [
   { part: 'subject', inline: 'subject', required: true },
   { part: 'preheader', inline: 'preheader', required: false },
-  { part: 'html', inline: 'html', file: 'htmlFile', required: true },
-  { part: 'text', inline: 'text', file: 'textFile', required: true },
+  { part: 'html', inline: 'html', file: 'htmlFile', required: false },
+  { part: 'text', inline: 'text', file: 'textFile', required: false },
 ];
 
 /** Validates one campaign file (YAML or JSON). */
@@ -230,7 +251,7 @@ export function validateCampaignSource(
 
   const errors = dedupe(out.errors);
   if (errors.length > 0 || !parsed.success) return { ok: false, errors };
-  return { ok: true, campaign: buildCampaign(parsed.data, resolved) };
+  return { ok: true, campaign: buildCampaign(parsed.data, resolved), warnings: out.warnings };
 }
 
 function dedupe(errors: CampaignError[]): CampaignError[] {
@@ -253,7 +274,10 @@ function dedupe(errors: CampaignError[]): CampaignError[] {
   );
 }
 
-type ResolvedTemplates = Map<number, { html: string; text: string }>;
+interface ResolvedTemplates {
+  bodies: Map<number, { html: string; text: string }>;
+  brand: Brand | undefined;
+}
 
 /** Checks beyond the shape, run on the raw document so they report even when the shape has errors. */
 function semanticChecks(
@@ -262,7 +286,7 @@ function semanticChecks(
   options: ValidateOptions,
   out: Collector,
 ): ResolvedTemplates {
-  const resolved: ResolvedTemplates = new Map();
+  const resolved: ResolvedTemplates = { bodies: new Map(), brand: checkBrand(data, fileName, options, out) };
   const schedule = isObject(data['schedule']) ? data['schedule'] : {};
   const start = schedule['start'];
   const end = schedule['end'];
@@ -317,8 +341,12 @@ function semanticChecks(
         start,
         end,
         data['status'],
+        {
+          segmentId: typeof id === 'string' ? id : undefined,
+          hasBrand: resolved.brand !== undefined || 'brand' in data,
+        },
       );
-      if (r) resolved.set(i, r);
+      if (r) resolved.bodies.set(i, r);
     }
   });
 
@@ -366,11 +394,24 @@ function checkOffer(
   start: unknown,
   end: unknown,
   status: unknown,
+  segment: { segmentId: string | undefined; hasBrand: boolean },
 ): { html: string; text: string } | undefined {
   const label = pathToString(path);
   const bodies: Record<string, string> = {};
   const facts = { usesOfferCode: false, usesExpiry: false };
   let complete = true;
+  const mjml = checkMjmlOffer(offer, path, fileName, options, out, segment);
+  if (mjml === 'invalid') complete = false;
+  else if (mjml) {
+    bodies['html'] = mjml.html;
+    facts.usesOfferCode ||= mjml.usesOfferCode;
+    facts.usesExpiry ||= mjml.usesExpiry;
+  }
+  const hasHtml = offer['html'] !== undefined || offer['htmlFile'] !== undefined;
+  if (mjml === undefined && !hasHtml) {
+    out.add(path, 'value', `${label}: missing the body: give mjml (or mjmlFile) or html (or htmlFile)`);
+    complete = false;
+  }
   for (const { part, inline, file, required } of TEMPLATE_PARTS) {
     const inlineValue = offer[inline];
     const fileValue = file ? offer[file] : undefined;
@@ -383,6 +424,7 @@ function checkOffer(
     if (typeof inlineValue === 'string') {
       source = inlineValue;
       const { problems, facts: f } = checkTemplate(source, part);
+      if (part === 'html') problems.push(...missingAltText(source));
       for (const p of problems) out.template([...path, inline], p);
       facts.usesOfferCode ||= f.usesOfferCode;
       facts.usesExpiry ||= f.usesExpiry;
@@ -419,6 +461,7 @@ function checkOffer(
       }
       const templateFile = posix.join(posix.dirname(fileName.replaceAll('\\', '/')), fileValue);
       const { problems, facts: f } = checkTemplate(source, part);
+      if (part === 'html') problems.push(...missingAltText(source));
       for (const p of problems) out.template(filePath, p, templateFile);
       facts.usesOfferCode ||= f.usesOfferCode;
       facts.usesExpiry ||= f.usesExpiry;
@@ -463,17 +506,28 @@ function checkOffer(
       );
     }
   }
-  return complete && bodies['html'] !== undefined && bodies['text'] !== undefined
-    ? { html: bodies['html'], text: bodies['text'] }
-    : undefined;
+  if (!complete || bodies['html'] === undefined) return undefined;
+  const html = bodies['html'];
+  if (Buffer.byteLength(html) + FOOTER_ALLOWANCE_BYTES > GMAIL_CLIP_BYTES) {
+    const pos = src(out, path);
+    out.warnings.push({
+      ...pos,
+      file: fileName,
+      path: label,
+      message: `${label}: the HTML is ${(Buffer.byteLength(html) / 1024).toFixed(0)} KB before personal values; Gmail clips emails over 102 KB and hides the rest, footer included`,
+    });
+  }
+  const derived = mjml && mjml !== 'invalid' ? mjml.text : undefined;
+  return { html, text: bodies['text'] ?? derived ?? textFromHtml(html) };
 }
 
 function buildCampaign(file: CampaignFile, resolved: ResolvedTemplates): Campaign {
   const { $schema: _schema, ...rest } = file;
   const body: Omit<Campaign, 'version'> = {
     ...rest,
+    ...(resolved.brand ? { brandTheme: resolved.brand } : {}),
     segments: file.segments.map((s, i) => {
-      const bodies = resolved.get(i)!;
+      const bodies = resolved.bodies.get(i)!;
       return {
         ...s,
         audience: s.audience as AudienceRule,
@@ -495,4 +549,185 @@ export function stableStringify(value: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The system footer and the personal values added at send time. */
+const FOOTER_ALLOWANCE_BYTES = 2 * 1024;
+
+function src(out: Collector, path: readonly PathSegment[]): { line: number; column: number } {
+  // The collector positions through `add`; borrow it without keeping the error.
+  const before = out.errors.length;
+  out.add(path, 'value', '');
+  const e = out.errors.splice(before, 1)[0]!;
+  return { line: e.line, column: e.column };
+}
+
+/** Reads and validates the brand file the campaign names; its errors are positioned in the brand file. */
+function checkBrand(
+  data: Record<string, unknown>,
+  fileName: string,
+  options: ValidateOptions,
+  out: Collector,
+): Brand | undefined {
+  const path = data['brand'];
+  if (typeof path !== 'string' || path === '') return undefined;
+  const text = options.readTemplateFile?.(path);
+  if (text === undefined) {
+    out.add(
+      ['brand'],
+      'value',
+      `brand: brand file "${path}" not found (paths are relative to the campaign file)`,
+    );
+    return undefined;
+  }
+  const brandFile = posix.join(posix.dirname(fileName.replaceAll('\\', '/')), path);
+  const result = parseBrandSource(text, brandFile);
+  if (result.ok) return result.brand;
+  for (const e of result.errors)
+    out.errors.push({ ...e, path: 'brand', message: `brand (${posix.basename(brandFile)}): ${e.message}` });
+  return undefined;
+}
+
+/** The mjml / mjmlFile body of an offer: undefined when it has none, 'invalid' when it has problems. */
+function checkMjmlOffer(
+  offer: Record<string, unknown>,
+  path: PathSegment[],
+  fileName: string,
+  options: ValidateOptions,
+  out: Collector,
+  segment: { segmentId: string | undefined; hasBrand: boolean },
+): { html: string; text: string; usesOfferCode: boolean; usesExpiry: boolean } | 'invalid' | undefined {
+  const label = pathToString(path);
+  const read = mjmlSourceOf(offer, options.readTemplateFile);
+  if (read.kind === 'none') {
+    if (offer['layout'] !== undefined)
+      out.add(
+        [...path, 'layout'],
+        'key',
+        `${label}.layout: a layout holds an mjml body; add mjml (or mjmlFile)`,
+      );
+    return undefined;
+  }
+  const key = read.kind === 'inline' ? 'mjml' : 'mjmlFile';
+  const templateFile =
+    read.kind === 'file' ? posix.join(posix.dirname(fileName.replaceAll('\\', '/')), read.path) : undefined;
+  const report = (p: TemplateProblem) => out.template([...path, key], p, templateFile);
+  if (read.kind === 'both') {
+    out.add([...path, 'mjmlFile'], 'key', `${label}: give either mjml or mjmlFile, not both`);
+    return 'invalid';
+  }
+  if (offer['html'] !== undefined || offer['htmlFile'] !== undefined) {
+    out.add(
+      [...path, offer['html'] !== undefined ? 'html' : 'htmlFile'],
+      'key',
+      `${label}: give either mjml or html, not both`,
+    );
+    return 'invalid';
+  }
+  if (read.kind === 'missing') {
+    out.add(
+      [...path, 'mjmlFile'],
+      'value',
+      `${label}.mjmlFile: template file "${read.path}" not found (paths are relative to the campaign file)`,
+    );
+    return 'invalid';
+  }
+  if (!segment.hasBrand) {
+    out.add(
+      path,
+      'value',
+      `${label}: an mjml body is styled by the brand theme: add \`brand: ../brand.yaml\` to the campaign`,
+    );
+    return 'invalid';
+  }
+  const { problems } = checkTemplate(read.source, 'html');
+  for (const p of problems) report(p);
+  const compiled = segment.segmentId === undefined ? undefined : options.compiledEmails?.[segment.segmentId];
+  if (!compiled) {
+    if (problems.length === 0 && out.errors.every((e) => e.path !== 'brand'))
+      out.add(
+        [...path, key],
+        'value',
+        `${label}.${key}: the MJML was not compiled (validate with validateCampaign, or push the campaign again)`,
+      );
+    return 'invalid';
+  }
+  if (!compiled.ok) {
+    for (const p of compiled.problems) report(p);
+    return 'invalid';
+  }
+  if (problems.length > 0) return 'invalid';
+  const { facts } = checkTemplate(compiled.html, 'html');
+  return {
+    html: compiled.html,
+    text: compiled.text,
+    usesOfferCode: facts.usesOfferCode,
+    usesExpiry: facts.usesExpiry,
+  };
+}
+
+type MjmlSource =
+  | { kind: 'none' }
+  | { kind: 'both' }
+  | { kind: 'inline'; source: string }
+  | { kind: 'file'; path: string; source: string }
+  | { kind: 'missing'; path: string };
+
+function mjmlSourceOf(
+  offer: Record<string, unknown>,
+  readTemplateFile: ValidateOptions['readTemplateFile'],
+): MjmlSource {
+  const inline = offer['mjml'];
+  const file = offer['mjmlFile'];
+  if (inline !== undefined && file !== undefined) return { kind: 'both' };
+  if (typeof inline === 'string') return { kind: 'inline', source: inline };
+  if (typeof file === 'string' && file !== '' && !posix.isAbsolute(file)) {
+    const source = readTemplateFile?.(file);
+    return source === undefined ? { kind: 'missing', path: file } : { kind: 'file', path: file, source };
+  }
+  return { kind: 'none' };
+}
+
+/**
+ * Validates a campaign file and compiles its MJML bodies (with the brand theme) first: the one
+ * entry point for the CLI, the S3 upload and preview. The night validates the stored version with
+ * `validateCampaignSource` and the stored compiled HTML, so no MJML runs at send time.
+ */
+export async function validateCampaign(
+  text: string,
+  fileName: string,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
+  const data = parseSource(text).value;
+  const compiledEmails: Record<string, CompiledEmail> = {};
+  if (isObject(data) && Array.isArray(data['segments'])) {
+    const brandPath = data['brand'];
+    const brandText = typeof brandPath === 'string' ? options.readTemplateFile?.(brandPath) : undefined;
+    const brand = brandText === undefined ? undefined : parseBrandSource(brandText, String(brandPath));
+    if (brand?.ok) {
+      for (const segment of data['segments']) {
+        if (!isObject(segment) || typeof segment['id'] !== 'string' || !isObject(segment['offer'])) continue;
+        const offer = segment['offer'];
+        const read = mjmlSourceOf(offer, options.readTemplateFile);
+        if (read.kind !== 'inline' && read.kind !== 'file') continue;
+        compiledEmails[segment['id']] = await compileMjmlEmail({
+          source: read.source,
+          layout: 'base',
+          brand: brand.brand,
+          preheader: typeof offer['preheader'] === 'string' ? offer['preheader'] : undefined,
+        });
+      }
+    }
+  }
+  return validateCampaignSource(text, fileName, { ...options, compiledEmails });
+}
+
+/** The compiled HTML and text of a campaign's MJML segments, to store with the version. */
+export function compiledEmailsOf(campaign: Campaign): Record<string, { html: string; text: string }> {
+  const out: Record<string, { html: string; text: string }> = {};
+  for (const s of campaign.segments) {
+    if (s.offer.mjml !== undefined || s.offer.mjmlFile !== undefined)
+      out[s.id] = { html: s.offer.html, text: s.offer.text };
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 import { type CompiledCampaign, compileCampaign } from '../campaigns/compile.js';
+import type { CompiledEmail } from '../campaigns/compileEmail.js';
 import { type RenderedOffer, renderOffer } from '../campaigns/render.js';
 import type { Footer, TemplateScores, TemplateSubject } from '../campaigns/templates.js';
-import { formatCampaignError, validateCampaignSource } from '../campaigns/validate.js';
+import { type CompiledEmails, formatCampaignError, validateCampaignSource } from '../campaigns/validate.js';
 import type { CustomerProfile, IsoDate, LifeStage } from '../types.js';
 import type { RunPlan } from './plan.js';
 
@@ -11,6 +12,8 @@ export interface StoredCampaignVersion {
   fileName: string;
   source: string;
   templates: Record<string, string>;
+  /** MJML segments compiled at push time (segment id → HTML and text). */
+  compiled?: Record<string, { html: string; text: string }> | undefined;
 }
 
 export interface LoadedCampaign {
@@ -28,6 +31,14 @@ export interface NightContext {
   problems: string[];
 }
 
+/** The compiled HTML stored with a version, in the form validation takes (no MJML runs tonight). */
+export function storedCompiledEmails(compiled: StoredCampaignVersion['compiled']): CompiledEmails {
+  const out: Record<string, CompiledEmail> = {};
+  for (const [segmentId, c] of Object.entries(compiled ?? {}))
+    out[segmentId] = { ok: true, html: c.html, text: c.text, ownDocument: false };
+  return out;
+}
+
 /** Validates and compiles the night's campaign versions with the same code the CLI and upload use. */
 export function compileNight(plan: RunPlan, versions: readonly StoredCampaignVersion[]): NightContext {
   const campaigns = new Map<string, LoadedCampaign>();
@@ -36,6 +47,7 @@ export function compileNight(plan: RunPlan, versions: readonly StoredCampaignVer
   for (const v of [...versions].sort((a, b) => a.campaignId.localeCompare(b.campaignId))) {
     const result = validateCampaignSource(v.source, v.fileName, {
       readTemplateFile: (path) => v.templates[path],
+      compiledEmails: storedCompiledEmails(v.compiled),
     });
     if (!result.ok) {
       problems.push(...result.errors.map(formatCampaignError));

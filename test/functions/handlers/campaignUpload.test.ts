@@ -79,10 +79,12 @@ describe('campaign upload Lambda logic (S3 faked in memory, DynamoDB embedded)',
   });
 
   it('validates a dropped file with its templates from the bucket, activates it and writes a valid status', async () => {
+    // The brand sits beside the campaign folders (`brand: ../brand.yaml`); MJML is compiled here, at upload.
+    await s3.putText('campaigns/brand.yaml', readFileSync('examples/brand.yaml', 'utf8'), 'application/yaml');
     await s3.putText(
-      'campaigns/nudge/templates/second-order.html',
-      example('templates/second-order.html'),
-      'text/html',
+      'campaigns/nudge/templates/second-order.mjml',
+      example('templates/second-order.mjml'),
+      'text/plain',
     );
     await s3.putText(
       'campaigns/nudge/templates/second-order.txt',
@@ -106,7 +108,13 @@ describe('campaign upload Lambda logic (S3 faked in memory, DynamoDB embedded)',
     const head = await session.campaigns.head('second-order-nudge');
     expect(head).toMatchObject({ activeVersion: 1, latestVersion: 1, paused: false });
     const stored = await session.campaigns.version('second-order-nudge', 1);
-    expect(stored!.templates['templates/second-order.html']).toBe(example('templates/second-order.html'));
+    expect(stored!.templates['templates/second-order.mjml']).toBe(example('templates/second-order.mjml'));
+    expect(stored!.templates['../brand.yaml']).toBe(readFileSync('examples/brand.yaml', 'utf8'));
+    expect(stored!.compiled?.['one-order']?.html).toContain(
+      '<meta name="color-scheme" content="light dark">',
+    );
+    // The brand file is not a campaign: its notification is ignored.
+    expect(await handle(s3Event('campaigns/brand.yaml'))).toEqual([]);
     expect(stored!.createdBy).toBe(`s3:${key}`);
   });
 
@@ -119,7 +127,7 @@ describe('campaign upload Lambda logic (S3 faked in memory, DynamoDB embedded)',
     expect(st.status).toBe('invalid');
     expect(st.version).toBeUndefined();
     expect(st.errors).toContain(
-      `${key}:11:1: unknown key "holdoutPercnt" in the campaign — did you mean "holdoutPercent"?`,
+      `${key}:12:1: unknown key "holdoutPercnt" in the campaign — did you mean "holdoutPercent"?`,
     );
     expect(await session.campaigns.head('second-order-nudge')).toMatchObject({
       activeVersion: 1,
@@ -138,7 +146,7 @@ describe('campaign upload Lambda logic (S3 faked in memory, DynamoDB embedded)',
     const st = status(key);
     expect(st.status).toBe('invalid');
     expect(st.errors.join('\n')).toMatch(
-      /^campaigns\/lonely\/second-order-nudge\.yaml:\d+:\d+: .*templates\/second-order\.html/m,
+      /^campaigns\/lonely\/second-order-nudge\.yaml:\d+:\d+: .*templates\/second-order\.mjml/m,
     );
     expect(await session.campaigns.head('second-order-nudge')).toMatchObject({ latestVersion: 1 });
   });
@@ -181,9 +189,11 @@ describe('campaign upload Lambda logic (S3 faked in memory, DynamoDB embedded)',
     if (!checked.ok) throw new Error(checked.errors.join('\n'));
     const uploads = campaignUploadObjects(checked.files);
     expect(uploads.map((u) => [u.key, u.contentType])).toEqual([
-      ['campaigns/second-order-nudge/templates/second-order.html', 'text/html; charset=utf-8'],
+      ['campaigns/brand.yaml', 'application/yaml'],
+      ['campaigns/second-order-nudge/templates/second-order.mjml', 'text/plain; charset=utf-8'],
       ['campaigns/second-order-nudge/templates/second-order.txt', 'text/plain; charset=utf-8'],
       ['campaigns/second-order-nudge/second-order-nudge.yaml', 'application/yaml'],
+      // The shared brand is uploaded once.
       ['campaigns/birthday/birthday.yaml', 'application/yaml'],
     ]);
     const bucket = new InMemoryObjects();

@@ -5,6 +5,7 @@ import {
   type CampaignError,
   campaignJsonSchema,
   formatCampaignError,
+  validateCampaign,
   validateCampaignSource,
 } from '../../../../functions/domain/campaigns/index.js';
 import { campaignYaml, mustValidate } from './fixtures.js';
@@ -297,16 +298,17 @@ describe('validateCampaignSource', () => {
     expect(find(errors, 'include')).toContain('not available');
   });
 
-  it('validates every example campaign', () => {
+  it('validates every example campaign (MJML compiled with the brand, no warnings)', async () => {
     const dir = path.resolve('examples/campaigns');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(7);
     for (const file of files) {
-      const result = validateCampaignSource(readFileSync(path.join(dir, file), 'utf8'), file, {
+      const result = await validateCampaign(readFileSync(path.join(dir, file), 'utf8'), file, {
         now: '2025-06-01',
         readTemplateFile: (rel) => readFileSync(path.join(dir, rel), 'utf8'),
       });
       expect(result.ok ? 'ok' : result.errors.map(formatCampaignError).join('\n'), file).toBe('ok');
+      expect(result.ok && result.warnings, file).toEqual([]);
     }
   });
 
