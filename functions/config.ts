@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isTimeZone } from './domain/delivery/localTime.js';
+import { type SendWindow, sendWindowProblem } from './domain/delivery/sendWindow.js';
 
 // The one place that reads the environment. Handlers parse it once at cold start and pass typed
 // values to the domain; nothing below functions/domain ever sees process.env.
@@ -60,6 +62,24 @@ export const ConfigSchema = z.object({
   HOLDOUT_SALT: z.string().default('retention-v1'),
   ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
   LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
+  /** The zone of customers whose profile has none (or an unknown one), IANA. */
+  DEFAULT_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, { error: 'not a known IANA time zone, e.g. Europe/Berlin' }),
+  /** The program's local-time send window, `HH:MM-HH:MM`, for campaigns that set none. */
+  SEND_WINDOW: z
+    .string()
+    .default('09:00-11:00')
+    .transform((text, ctx): SendWindow => {
+      const [start = '', end = ''] = text.split('-').map((t) => t.trim());
+      const problem = sendWindowProblem({ start, end });
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `"${text}": ${problem} (want HH:MM-HH:MM)` });
+        return z.NEVER;
+      }
+      return { start, end };
+    }),
   /** Milliseconds kept in reserve before the Lambda timeout to save a resume point. */
   DEADLINE_RESERVE_MS: positiveInt.default(20_000),
 });

@@ -48,6 +48,7 @@ const CAMPAIGN_FIELDS = [
   'holdoutSalt',
   'frequencyCapDays',
   'consentTopic',
+  'sendWindow',
 ] as const;
 const OFFER_FIELDS = [
   'subject',

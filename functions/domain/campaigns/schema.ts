@@ -1,6 +1,7 @@
 // The campaign file format as zod schemas: one for validation (rules are checked by rules.ts so their
 // errors can be precise), one for the published JSON Schema (rules spelled out from the vocabulary).
 import { z } from 'zod';
+import { LOCAL_TIME_RE, type SendWindow } from '../delivery/sendWindow.js';
 import type { IsoDate } from '../types.js';
 import { LIFE_STAGES } from '../types.js';
 import { LAYOUT_NAMES } from './baseLayout.js';
@@ -40,6 +41,22 @@ const text = (what: string) =>
 
 /** A rule as written in the file; its shape is checked by rules.ts. */
 export type AudienceRule = { readonly [key: string]: unknown };
+
+const localTime = (what: string) =>
+  z
+    .string({ error: `expected ${what} written HH:MM` })
+    .regex(LOCAL_TIME_RE, { error: `expected ${what} written HH:MM (00:00–23:59), e.g. "09:00"` });
+
+export const SendWindowSchema = z
+  .strictObject({
+    start: localTime('a local start time').describe('Local time the window opens, HH:MM'),
+    end: localTime('a local end time').describe(
+      'Local time the window closes (exclusive), HH:MM, after start',
+    ),
+  })
+  .describe(
+    "Send in this window of the customer's local time (profile.timeZone); the program default when absent",
+  );
 
 function offerSchema() {
   return z.strictObject({
@@ -137,6 +154,7 @@ function campaignSchema(audience: z.ZodType) {
       .int({ error: 'expected a whole number of days' })
       .min(0, { error: 'expected 0 or more days' })
       .describe('Do not send this campaign to the same customer again within N days'),
+    sendWindow: SendWindowSchema.optional(),
     consentTopic: z
       .string({ error: 'expected a consent topic name' })
       .regex(TOPIC_RE, { error: 'expected a topic name of lower-case letters, digits, "-" and "_"' })
@@ -198,6 +216,8 @@ export interface Campaign {
   /** The brand file path as written, and the validated theme (its sender and address sign the footer). */
   brand?: string | undefined;
   brandTheme?: Brand | undefined;
+  /** Local-time window; absent → the program's default window. */
+  sendWindow?: SendWindow | undefined;
   segments: CampaignSegment[];
   /** Content hash (16 hex digits of SHA-256 over the campaign); changes with any edit. */
   version: string;

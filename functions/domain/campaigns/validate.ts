@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Scalar } from 'yaml';
 import { z } from 'zod';
+import { parseLocalTime } from '../delivery/sendWindow.js';
 import type { IsoDate } from '../types.js';
 import { type Brand, parseBrandSource } from './brand.js';
 import {
@@ -306,6 +307,18 @@ function semanticChecks(
   const days = schedule['daysOfWeek'];
   if (Array.isArray(days) && new Set(days).size !== days.length) {
     out.add(['schedule', 'daysOfWeek'], 'value', 'schedule.daysOfWeek: a day is listed twice');
+  }
+
+  const sendWindow = isObject(data['sendWindow']) ? data['sendWindow'] : {};
+  // Shape errors (not HH:MM) come from the schema; only the order of start and end is checked here.
+  const opens = typeof sendWindow['start'] === 'string' ? parseLocalTime(sendWindow['start']) : undefined;
+  const closes = typeof sendWindow['end'] === 'string' ? parseLocalTime(sendWindow['end']) : undefined;
+  if (opens !== undefined && closes !== undefined && closes <= opens) {
+    out.add(
+      ['sendWindow', 'end'],
+      'value',
+      `sendWindow.end (${sendWindow['end']}) is not after sendWindow.start (${sendWindow['start']}); a window lies within one local day`,
+    );
   }
 
   const segments = Array.isArray(data['segments']) ? data['segments'] : [];
