@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { customerSubject } from '../adapters/suppressionStore.js';
@@ -8,6 +10,7 @@ import {
   type UnsubscribeHttpRequest,
 } from '../domain/delivery/unsubscribeRequest.js';
 import { deps, logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 
 /** Largest body read at all; the pure handler answers 413 above 16 KiB. */
 const MAX_RAW_BODY = 64 * 1024;
@@ -77,4 +80,7 @@ export async function unsubscribe(
   return { statusCode: response.status, headers, body: response.body };
 }
 
-export const handler = middy(unsubscribe).use(injectLambdaContext(logger));
+export const handler = middy(unsubscribe)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));
