@@ -17,7 +17,12 @@ export const ConfigSchema = z.object({
   SENDER_EMAIL: z.string().email(),
   SENDER_NAME: z.string().min(1).default('Retention Pipeline Demo Shop'),
   POSTAL_ADDRESS: z.string().min(10),
-  UNSUBSCRIBE_BASE_URL: z.string().url(),
+  /**
+   * Base of the links in every email. Optional in the schema only because the unsubscribe function
+   * is that URL and cannot be given its own address (a CloudFormation cycle); whatever sends reads
+   * it through `unsubscribeBaseUrl(config)`.
+   */
+  UNSUBSCRIBE_BASE_URL: z.string().url().optional(),
   UNSUBSCRIBE_MAILTO: z.string().email().optional(),
   /** Either a local key file (JSON key ring) or a Secrets Manager secret holding one. */
   UNSUBSCRIBE_KEYS_FILE: z.string().optional(),
@@ -93,4 +98,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new Error(`Invalid configuration: ${details}`);
   }
   return result.data;
+}
+
+/** The unsubscribe base URL, required wherever an email or preview is built. */
+export function unsubscribeBaseUrl(config: Pick<Config, 'UNSUBSCRIBE_BASE_URL'>): string {
+  if (!config.UNSUBSCRIBE_BASE_URL) {
+    throw new Error('Invalid configuration: UNSUBSCRIBE_BASE_URL: required to build unsubscribe links');
+  }
+  return config.UNSUBSCRIBE_BASE_URL;
 }

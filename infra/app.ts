@@ -1,17 +1,15 @@
 import { App } from 'aws-cdk-lib';
+import { DEFAULT_STAGE, stageConfig } from './config/stages.js';
 import { RetentionStack } from './retentionStack.js';
 
-// Settings come from CDK context (cdk.json or `-c key=value`), so `cdk synth` needs no credentials.
+// One app, one stage per synth: `cdk deploy -c stage=production`. Without a stage it synthesizes
+// the local `dev` stage (CI's offline `npm run synth`), which cannot be deployed.
 const app = new App();
-const ctx = (key: string, fallback: string): string => String(app.node.tryGetContext(key) ?? fallback);
+const stage = String(app.node.tryGetContext('stage') ?? DEFAULT_STAGE);
+const config = stageConfig(stage);
 
-new RetentionStack(app, ctx('stackName', 'RetentionPipeline'), {
-  description: 'retention-pipeline: nightly customer scoring and retention email',
-  senderDomain: ctx('senderDomain', 'shop.example.com'),
-  senderEmail: ctx('senderEmail', 'offers@shop.example.com'),
-  senderName: ctx('senderName', 'Example Shop'),
-  postalAddress: ctx('postalAddress', 'Example Shop Ltd, 1 Example Street, Springfield 12345, USA'),
-  unsubscribeBaseUrl: ctx('unsubscribeBaseUrl', 'https://unsubscribe.shop.example.com/u'),
-  maxSendRate: Number(ctx('maxSendRate', '14')),
-  totalSegments: Number(ctx('totalSegments', '64')),
+new RetentionStack(app, `RetentionPipeline-${config.stage}`, {
+  description: `retention-pipeline (${config.stage}): nightly customer scoring and retention email`,
+  env: { account: config.account, region: config.region },
+  config,
 });

@@ -1,61 +1,44 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import {
-  ConfigurationSet,
-  EmailSendingEvent,
-  EventDestination,
-  SuppressionReasons,
-} from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
+import type { DeployConfig } from './config/deployConfig.js';
+import { AccessLogs } from './constructs/accessLogs.js';
 import { CampaignUpload } from './constructs/campaignUpload.js';
 import { DataImport } from './constructs/dataImport.js';
 import { DataTables } from './constructs/dataTables.js';
 import { Delivery } from './constructs/delivery.js';
+import { EmailSending } from './constructs/emailSending.js';
+import { HandlerFunction } from './constructs/handlerFunction.js';
+import { Monitoring } from './constructs/monitoring.js';
 import { NightlyRun } from './constructs/nightlyRun.js';
 import { NightlySchedule } from './constructs/nightlySchedule.js';
 
 export interface RetentionStackProps extends StackProps {
-  /** Verified SES identity (domain) that sends the mail, e.g. `shop.example.com`. */
-  senderDomain: string;
-  senderEmail: string;
-  senderName: string;
-  postalAddress: string;
-  /** Public base URL of the unsubscribe endpoint (custom domain or Function URL). */
-  unsubscribeBaseUrl: string;
-  maxSendRate: number;
-  totalSegments: number;
+  /** One stage's validated settings (infra/config/<stage>.ts). */
+  config: DeployConfig;
   removalPolicy?: RemovalPolicy;
 }
 
 export class RetentionStack extends Stack {
+  readonly config: DeployConfig;
   readonly data: DataTables;
+  readonly email: EmailSending;
+  readonly delivery: Delivery;
   readonly nightly: NightlyRun;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: RetentionStackProps) {
     super(scope, id, props);
+    const { config } = props;
+    this.config = config;
     this.data = new DataTables(this, 'Data', { removalPolicy: props.removalPolicy });
-
-    const configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', {
-      // SES's account-level list is a second layer; our suppression table is the source of truth.
-      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
-      reputationMetrics: true,
-      sendingEnabled: true,
+    this.email = new EmailSending(this, 'Email', {
+      domain: config.sender.domain,
+      mailFromSubdomain: config.sender.mailFromSubdomain,
     });
-    configurationSet.addEventDestination('ToEventBridge', {
-      destination: EventDestination.eventBus(EventBus.fromEventBusName(this, 'DefaultBus', 'default')),
-      events: [
-        EmailSendingEvent.SEND,
-        EmailSendingEvent.DELIVERY,
-        EmailSendingEvent.BOUNCE,
-        EmailSendingEvent.COMPLAINT,
-        EmailSendingEvent.REJECT,
-        EmailSendingEvent.OPEN,
-        EmailSendingEvent.CLICK,
-        EmailSendingEvent.RENDERING_FAILURE,
-        EmailSendingEvent.DELIVERY_DELAY,
-      ],
-    });
+    const configurationSetName = this.email.configurationSet.configurationSetName;
+    const accessLogs = new AccessLogs(this, 'AccessLogs', { removalPolicy: props.removalPolicy });
 
     const unsubscribeKeys = new Secret(this, 'UnsubscribeKeys', {
       description: 'HMAC key ring for unsubscribe tokens: {"activeKeyId": "k1", "k1": "<secret>"}',
@@ -67,47 +50,91 @@ export class RetentionStack extends Stack {
       },
     });
 
-    const environment = {
+    // What every function's config (functions/config.ts) reads; the stage's settings end here.
+    const shared = {
       ...this.data.environment(),
-      SENDER_EMAIL: props.senderEmail,
-      SENDER_NAME: props.senderName,
-      POSTAL_ADDRESS: props.postalAddress,
-      UNSUBSCRIBE_BASE_URL: props.unsubscribeBaseUrl,
+      SENDER_EMAIL: config.sender.email,
+      SENDER_NAME: config.sender.name,
+      POSTAL_ADDRESS: config.postalAddress,
       UNSUBSCRIBE_KEYS_SECRET: unsubscribeKeys.secretName,
-      SES_CONFIGURATION_SET: configurationSet.configurationSetName,
-      MAX_SEND_RATE: String(props.maxSendRate),
-      TOTAL_SEGMENTS: String(props.totalSegments),
+      SES_CONFIGURATION_SET: configurationSetName,
+      MAX_SEND_RATE: String(config.maxSendRate),
+      TOTAL_SEGMENTS: String(config.totalSegments),
+      GLOBAL_CAP_DAYS: String(config.caps.globalCapDays),
+      GLOBAL_CONTROL_PERCENT: String(config.caps.globalControlPercent),
+      ORDER_RETENTION_DAYS: String(config.retention.orderDays),
+      LEDGER_RETENTION_DAYS: String(config.retention.ledgerDays),
+    };
+
+    this.delivery = new Delivery(this, 'Delivery', {
+      environment: shared,
+      tables: this.data.tables,
+      unsubscribeKeys,
+    });
+    // Unset in the stage: the links point at this stack's own Function URL (it ends in "/"), so the
+    // first deploy already sends working links.
+    const environment = {
+      ...shared,
+      UNSUBSCRIBE_BASE_URL: config.unsubscribeBaseUrl ?? `${this.delivery.unsubscribeUrl}u`,
     };
 
     this.nightly = new NightlyRun(this, 'Nightly', {
       environment,
       tables: this.data.tables,
-      maxConcurrency: Math.min(props.totalSegments, 40),
+      maxConcurrency: Math.min(config.totalSegments, 40),
       sesIdentityArns: [
-        this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.senderDomain }),
+        this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.sender.domain }),
       ],
-      configurationSetName: configurationSet.configurationSetName,
+      configurationSetName,
+      logRetention: config.retention.logDays,
     });
     unsubscribeKeys.grantRead(this.nightly.functions.sendSegment);
 
-    new NightlySchedule(this, 'Schedule', { stateMachine: this.nightly.stateMachine });
+    const schedule = new NightlySchedule(this, 'Schedule', {
+      stateMachine: this.nightly.stateMachine,
+      hour: config.schedule.hour,
+      minute: config.schedule.minute,
+      timeZone: config.schedule.timeZone,
+    });
 
-    new CampaignUpload(this, 'CampaignUpload', {
+    const campaigns = new CampaignUpload(this, 'CampaignUpload', {
       configTable: this.data.tables.config,
       environment,
       removalPolicy: props.removalPolicy,
+      accessLogs: accessLogs.bucket,
     });
-
-    new Delivery(this, 'Delivery', { environment, tables: this.data.tables, unsubscribeKeys });
 
     const imports = new DataImport(this, 'DataImport', {
       environment,
       customers: this.data.tables.customers,
       orders: this.data.tables.orders,
       removalPolicy: props.removalPolicy,
+      accessLogs: accessLogs.bucket,
     });
     new CfnOutput(this, 'ImportBucket', { value: imports.bucket.bucketName });
-
     new CfnOutput(this, 'StateMachineArn', { value: this.nightly.stateMachine.stateMachineArn });
+
+    const functions = this.node.findAll().filter((c): c is HandlerFunction => c instanceof HandlerFunction);
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarmEmail: config.alarmEmail,
+      stateMachine: this.nightly.stateMachine,
+      alarms: this.nightly.alarms,
+      functions,
+      tables: this.data.tables,
+      failureQueues: {
+        SesEventsDeadLetters: this.delivery.deadLetters,
+        ImportFailures: imports.failures,
+        CampaignUploadFailures: campaigns.failures,
+        StartFailures: schedule.failures,
+      },
+      configurationSetName,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+
+    // One retention for every log group of the stage (the functions' and the state machine's).
+    for (const child of this.node.findAll()) {
+      if (child instanceof CfnLogGroup) child.retentionInDays = config.retention.logDays;
+    }
   }
 }

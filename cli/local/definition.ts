@@ -1,6 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { LOCAL_ACCOUNT, parseDeployConfig } from '../../infra/config/deployConfig.js';
+import { dev } from '../../infra/config/dev.js';
 import { HandlerFunction } from '../../infra/constructs/handlerFunction.js';
 import { RetentionStack } from '../../infra/retentionStack.js';
 
@@ -13,23 +15,20 @@ export interface LocalDefinition {
   timeouts: Record<string, number>;
 }
 
-const LOCAL_ACCOUNT = '000000000000';
-
 /**
  * Builds the CDK stack in memory (no bundling, no credentials) and resolves the state machine
  * definition from the construct, replacing the CloudFormation tokens of Lambda ARNs.
  */
 export function resolveLocalDefinition(): LocalDefinition {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // The dev stage (local, never deployable) at the local runtime's size; only the definition is used.
+  const config = parseDeployConfig(
+    { ...dev, totalSegments: 4, maxSendRate: 1000 },
+    'cli/local/definition.ts (infra/config/dev.ts)',
+  );
   const stack = new RetentionStack(app, 'RetentionLocal', {
     env: { account: LOCAL_ACCOUNT, region: 'us-east-1' },
-    senderDomain: 'shop.example.com',
-    senderEmail: 'offers@shop.example.com',
-    senderName: 'Example Shop',
-    postalAddress: 'Example Shop Ltd, 1 Example Street, Springfield 12345, USA',
-    unsubscribeBaseUrl: 'http://127.0.0.1:8787/u',
-    maxSendRate: 1000,
-    totalSegments: 4,
+    config,
   });
   const handlerByLogicalId = new Map<string, string>();
   const timeouts: Record<string, number> = {};

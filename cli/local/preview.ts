@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { documentClient } from '../../functions/adapters/clients.js';
 import type { CustomerRecord } from '../../functions/adapters/customerStore.js';
 import { SuppressionStore } from '../../functions/adapters/suppressionStore.js';
+import { unsubscribeBaseUrl } from '../../functions/config.js';
 import { type CompiledCampaign, compileCampaign, isLive } from '../../functions/domain/campaigns/compile.js';
 import type { LoserReason } from '../../functions/domain/campaigns/decide.js';
 import { renderOffer } from '../../functions/domain/campaigns/render.js';
@@ -283,7 +284,7 @@ export async function previewCampaign(
   if (options.sample > 0 && audience.length > 0) {
     await mkdir(samplesDir, { recursive: true });
     const footer = {
-      unsubscribeUrl: unsubscribeUrl(config.UNSUBSCRIBE_BASE_URL, 'preview'),
+      unsubscribeUrl: unsubscribeUrl(unsubscribeBaseUrl(config), 'preview'),
       postalAddress: config.POSTAL_ADDRESS,
       senderName: config.SENDER_NAME,
     };

@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -22,6 +24,7 @@ import {
   validateCampaignSource,
 } from '../domain/campaigns/validate.js';
 import { logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 import { decodeS3Key, S3CreatedEvent } from './s3Event.js';
 
 export { S3CreatedEvent } from './s3Event.js';
@@ -180,4 +183,7 @@ async function campaignUpload(event: unknown, _context: Context): Promise<{ chec
   return { checked: statuses.length };
 }
 
-export const handler = middy(campaignUpload).use(injectLambdaContext(logger));
+export const handler = middy(campaignUpload)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -14,6 +16,7 @@ import {
   importOrders,
 } from '../domain/ingest/importService.js';
 import { logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 import { decodeS3Key, S3CreatedEvent } from './s3Event.js';
 
 export const IMPORT_PREFIXES = { customers: 'imports/customers/', orders: 'imports/orders/' } as const;
@@ -92,4 +95,7 @@ async function importUpload(event: unknown, _context: Context): Promise<ImportSt
   return results;
 }
 
-export const handler = middy(importUpload).use(injectLambdaContext(logger));
+export const handler = middy(importUpload)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

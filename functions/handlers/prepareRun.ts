@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -7,6 +9,7 @@ import { buildRunPlan, type RunPlan } from '../domain/night/plan.js';
 import { DRIFT_CHECK_DAYS } from '../domain/scoring/driftCheck.js';
 import type { PurchaseAggregates } from '../domain/types.js';
 import { type Deps, deps, logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 
 const PrepareInput = z.object({ runDate: isoDateSchema }).strict();
 
@@ -111,4 +114,7 @@ async function samplePopulation(
   return { aggregates, fraction: segmentsRead / SAMPLE_SEGMENTS };
 }
 
-export const handler = middy(prepare).use(injectLambdaContext(logger));
+export const handler = middy(prepare)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

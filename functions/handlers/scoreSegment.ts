@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CustomerRecord } from '../adapters/customerStore.js';
@@ -10,6 +12,7 @@ import { type DecidedCustomer, decideCustomer, withSuppression } from '../domain
 import { nightWriteReason } from '../domain/night/nightWrite.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
+import { metrics, tracer } from './observability.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
 
 const DAY_SECONDS = 86_400;
@@ -142,4 +145,7 @@ function contactBefore(customer: CustomerRecord, campaignId: string): ContactBef
   };
 }
 
-export const handler = middy(scoreSegment).use(injectLambdaContext(logger));
+export const handler = middy(scoreSegment)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

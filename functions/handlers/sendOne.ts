@@ -2,6 +2,7 @@ import type { CustomerSendView } from '../adapters/customerStore.js';
 import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { SuppressionReason } from '../adapters/suppressionStore.js';
 import { workCounts } from '../adapters/workCounters.js';
+import { unsubscribeBaseUrl } from '../config.js';
 import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
 import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
 import { canTransition, isLegacyClaim } from '../domain/delivery/ledger.js';
@@ -122,7 +123,7 @@ export async function sendOne(
     sendId: entry.sendKey,
     issuedAt: ctx.runDate,
   });
-  const url = unsubscribeUrl(d.config.UNSUBSCRIBE_BASE_URL, token);
+  const url = unsubscribeUrl(unsubscribeBaseUrl(d.config), token);
   let rendered: ReturnType<typeof renderDecidedEmail>;
   try {
     rendered = renderDecidedEmail(night, campaign, entry, customer, {

@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CustomerSendView } from '../adapters/customerStore.js';
@@ -10,6 +12,7 @@ import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
 import { addCount } from '../domain/night/counts.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
+import { metrics, tracer } from './observability.js';
 import { SegmentInput, type SegmentOutput } from './segmentInput.js';
 import { type SendContext, sendOne } from './sendOne.js';
 
@@ -225,4 +228,7 @@ async function settleAbandonedIntent(d: Deps, progress: SegmentProgress): Promis
 }
 
 export type { LedgerEntry };
-export const handler = middy(sendSegment).use(injectLambdaContext(logger));
+export const handler = middy(sendSegment)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

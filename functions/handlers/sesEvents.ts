@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { documentClient } from '../adapters/clients.js';
@@ -9,6 +11,7 @@ import { maskEmail } from '../domain/delivery/emailAddress.js';
 import { decodeSendTag } from '../domain/delivery/sendTag.js';
 import { type NormalizedSesEvent, parseSesEvent } from '../domain/delivery/sesEvents.js';
 import { type Deps, deps, logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 
 export interface SesEventsResult {
   /** Events in the input (0 when parked). */
@@ -188,6 +191,7 @@ export async function processSesEvents(raw: unknown, now = new Date()): Promise<
   return result;
 }
 
-export const handler = middy((event: unknown, _context: Context) => processSesEvents(event)).use(
-  injectLambdaContext(logger),
-);
+export const handler = middy((event: unknown, _context: Context) => processSesEvents(event))
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,9 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 
 const Input = z.object({ scheduledTime: z.iso.datetime({ offset: true }) });
 const sfn = new SFNClient({});
@@ -32,4 +35,7 @@ async function startNightly(
   }
 }
 
-export const handler = middy(startNightly).use(injectLambdaContext(logger));
+export const handler = middy(startNightly)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

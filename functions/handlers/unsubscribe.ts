@@ -1,4 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { campaignConsentTopic } from '../adapters/campaignTopic.js';
@@ -18,6 +20,7 @@ import type { PreferenceTopic } from '../domain/preferences/preferenceForm.js';
 import { preferenceShell, renderPreferencePage } from '../domain/preferences/preferencePage.js';
 import type { PreferenceChange } from '../domain/preferences/preferences.js';
 import { type Deps, deps, logger } from './deps.js';
+import { metrics, tracer } from './observability.js';
 
 /** Largest body read at all; the pure handler answers 413 above 16 KiB. */
 const MAX_RAW_BODY = 64 * 1024;
@@ -200,4 +203,7 @@ export async function unsubscribe(
   return { statusCode: response.status, headers, body: response.body };
 }
 
-export const handler = middy(unsubscribe).use(injectLambdaContext(logger));
+export const handler = middy(unsubscribe)
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

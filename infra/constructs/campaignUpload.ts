@@ -2,15 +2,19 @@ import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
   type CfnBucket,
+  type IBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CAMPAIGN_PREFIX, CAMPAIGN_SUFFIXES, STATUS_SUFFIX } from '../../functions/adapters/s3Objects.js';
+import { failureQueue } from './failureQueue.js';
 import { HandlerFunction } from './handlerFunction.js';
 
 export interface CampaignUploadProps {
@@ -19,6 +23,8 @@ export interface CampaignUploadProps {
   /** The app's shared Lambda environment (table names and settings the config loader checks). */
   environment: Record<string, string>;
   removalPolicy?: RemovalPolicy;
+  /** Server access logs of the bucket go there (under `campaigns/`). */
+  accessLogs?: IBucket;
 }
 
 /**
@@ -32,6 +38,8 @@ export interface CampaignUploadProps {
 export class CampaignUpload extends Construct {
   readonly bucket: Bucket;
   readonly handler: HandlerFunction;
+  /** S3 notifications whose check failed after Lambda's retries (the event under `requestPayload`). */
+  readonly failures: Queue;
 
   constructor(scope: Construct, id: string, props: CampaignUploadProps) {
     super(scope, id);
@@ -47,6 +55,9 @@ export class CampaignUpload extends Construct {
       // Old versions of campaign files stay available for a year (the config table keeps every version too).
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(365) }],
       removalPolicy,
+      ...(props.accessLogs
+        ? { serverAccessLogsBucket: props.accessLogs, serverAccessLogsPrefix: 'campaigns/' }
+        : {}),
     });
 
     this.handler = new HandlerFunction(this, 'Function', {
@@ -82,6 +93,13 @@ export class CampaignUpload extends Construct {
       }),
     );
     props.configTable.grantReadWriteData(this.handler);
+    // S3 invokes asynchronously: a failed check is retried twice by Lambda, then parked here.
+    this.failures = failureQueue(this, 'UploadFailures');
+    this.handler.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.failures),
+    });
 
     const permission = new CfnPermission(this, 'InvokeFromBucket', {
       action: 'lambda:InvokeFunction',

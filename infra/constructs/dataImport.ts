@@ -1,8 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { BlockPublicAccess, Bucket, BucketEncryption, EventType } from 'aws-cdk-lib/aws-s3';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failureQueue } from './failureQueue.js';
 import { HandlerFunction } from './handlerFunction.js';
 
 export interface DataImportProps {
@@ -10,6 +14,8 @@ export interface DataImportProps {
   customers: ITable;
   orders: ITable;
   removalPolicy?: RemovalPolicy;
+  /** Server access logs of the bucket go there (under `imports/`). */
+  accessLogs?: IBucket;
 }
 
 /**
@@ -20,6 +26,8 @@ export interface DataImportProps {
 export class DataImport extends Construct {
   readonly bucket: Bucket;
   readonly importer: HandlerFunction;
+  /** S3 notifications whose import failed after Lambda's retries (the event under `requestPayload`). */
+  readonly failures: Queue;
 
   constructor(scope: Construct, id: string, props: DataImportProps) {
     super(scope, id);
@@ -30,6 +38,9 @@ export class DataImport extends Construct {
       versioned: true,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.accessLogs
+        ? { serverAccessLogsBucket: props.accessLogs, serverAccessLogsPrefix: 'imports/' }
+        : {}),
     });
     this.importer = new HandlerFunction(this, 'ImportUpload', {
       handlerName: 'importUpload',
@@ -40,8 +51,31 @@ export class DataImport extends Construct {
       // One import at a time keeps optimistic-lock retries on the same customers rare.
       reservedConcurrentExecutions: 2,
     });
-    this.bucket.grantRead(this.importer, 'imports/*');
-    this.bucket.grantPut(this.importer, 'imports/*.status.json');
+    // Least privilege with exact actions (grantRead would add s3:GetObject*, s3:List* and more).
+    this.importer.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('imports/*')] }),
+    );
+    // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for a missing object.
+    this.importer.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['imports/*'] } },
+      }),
+    );
+    this.importer.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('imports/*.status.json')],
+      }),
+    );
+    // S3 invokes asynchronously: a failed import is retried twice by Lambda, then parked here.
+    this.failures = failureQueue(this, 'ImportFailures');
+    this.importer.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.failures),
+    });
     props.customers.grantReadWriteData(this.importer);
     props.orders.grantReadWriteData(this.importer);
     for (const prefix of ['imports/customers/', 'imports/orders/']) {

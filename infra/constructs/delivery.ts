@@ -10,7 +10,11 @@ import { Construct } from 'constructs';
 import { EVENTBRIDGE_DETAIL_TYPES } from '../../functions/domain/delivery/sesEvents.js';
 import { HandlerFunction } from './handlerFunction.js';
 
+/** Concurrency reserved for (and capping) the public unsubscribe Function URL. */
+export const UNSUBSCRIBE_RESERVED_CONCURRENCY = 10;
+
 export interface DeliveryProps {
+  /** The shared Lambda environment, without UNSUBSCRIBE_BASE_URL (the unsubscribe function is that URL). */
   environment: Record<string, string>;
   tables: Record<'config' | 'customers' | 'ledger' | 'suppression', ITable>;
   /** The unsubscribe HMAC key ring (created in the stack as `unsubscribeKeys`). */
@@ -45,6 +49,9 @@ export class Delivery extends Construct {
       timeout: Duration.seconds(10),
       memorySize: 512,
       environment: props.environment,
+      // The endpoint is public: a flood of requests can use at most this many concurrent executions
+      // (and their DynamoDB writes), never the account's whole pool that the nightly run needs.
+      reservedConcurrentExecutions: UNSUBSCRIBE_RESERVED_CONCURRENCY,
     });
     const url = this.unsubscribeFunction.addFunctionUrl({
       authType: FunctionUrlAuthType.NONE,

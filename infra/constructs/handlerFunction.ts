@@ -1,10 +1,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetryNames.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,18 +22,22 @@ export interface HandlerFunctionProps {
   memorySize?: number;
   environment?: Record<string, string>;
   reservedConcurrentExecutions?: number;
+  /** CloudWatch Logs retention of the function's log group; default one month. */
+  logRetention?: RetentionDays;
 }
 
 /**
  * Every Lambda of the app: Node 24 on arm64, ESM bundle built by local esbuild (no Docker),
- * JSON logs with a bounded retention. Records its handler name in metadata so the local
+ * JSON logs with a bounded retention, X-Ray tracing and the Powertools metrics namespace. Records its handler name in metadata so the local
  * runner can bind state machine tasks to the same module.
  */
 export class HandlerFunction extends NodejsFunction {
   readonly handlerName: string;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
-    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
     super(scope, id, {
       entry: handlerEntry(props.handlerName),
       handler: 'handler',
@@ -43,9 +48,12 @@ export class HandlerFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 1024,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'retention-pipeline',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
       },
+      // Powertools Tracer's captureLambdaHandler sends its segments through the X-Ray daemon of the runtime.
+      tracing: Tracing.ACTIVE,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {

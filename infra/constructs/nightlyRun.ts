@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -29,6 +29,8 @@ export interface NightlyRunProps {
   maxConcurrency: number;
   sesIdentityArns: string[];
   configurationSetName: string;
+  /** Retention of the state machine's execution log (no execution data: it holds no personal data). */
+  logRetention?: RetentionDays;
 }
 
 /** Lambda errors worth retrying: the service's own hiccups and our transient failures. */
@@ -51,6 +53,8 @@ const TRANSIENT_ERRORS = [
  */
 export class NightlyRun extends Construct {
   readonly stateMachine: StateMachine;
+  /** Failed and timed-out runs; the stack routes them to the alarm topic. */
+  readonly alarms: Alarm[];
   readonly functions: Record<'prepareRun' | 'scoreSegment' | 'sendSegment' | 'summarizeRun', HandlerFunction>;
 
   constructor(scope: Construct, id: string, props: NightlyRunProps) {
@@ -106,7 +110,11 @@ export class NightlyRun extends Construct {
         actions: ['ses:SendEmail'],
         resources: [
           ...props.sesIdentityArns,
-          `arn:aws:ses:*:*:configuration-set/${props.configurationSetName}`,
+          Stack.of(this).formatArn({
+            service: 'ses',
+            resource: 'configuration-set',
+            resourceName: props.configurationSetName,
+          }),
         ],
       }),
     );
@@ -203,13 +211,17 @@ export class NightlyRun extends Construct {
       timeout: Duration.hours(8),
       tracingEnabled: true,
       logs: {
-        destination: new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS }),
-        level: LogLevel.ERROR,
+        destination: new LogGroup(this, 'StateMachineLogs', {
+          retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+        }),
+        // Every state transition, without inputs and outputs: run dates and counts are in the run
+        // record, and a payload could one day carry a customer's data.
+        level: LogLevel.ALL,
         includeExecutionData: false,
       },
     });
 
-    new Alarm(this, 'RunFailedAlarm', {
+    const runFailed = new Alarm(this, 'RunFailedAlarm', {
       alarmDescription: 'A nightly retention run failed, timed out or was aborted',
       metric: this.stateMachine.metricFailed({ period: Duration.hours(1) }),
       threshold: 1,
@@ -217,7 +229,7 @@ export class NightlyRun extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    new Alarm(this, 'RunTimedOutAlarm', {
+    const runTimedOut = new Alarm(this, 'RunTimedOutAlarm', {
       alarmDescription: 'A nightly retention run hit the state machine timeout',
       metric: this.stateMachine.metricTimedOut({ period: Duration.hours(1) }),
       threshold: 1,
@@ -225,5 +237,6 @@ export class NightlyRun extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    this.alarms = [runFailed, runTimedOut];
   }
 }

@@ -1,4 +1,5 @@
 import { Duration, TimeZone } from 'aws-cdk-lib';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import {
   ContextAttribute,
   Schedule,
@@ -6,15 +7,18 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { failureQueue } from './failureQueue.js';
 import { HandlerFunction } from './handlerFunction.js';
 
 export interface NightlyScheduleProps {
   stateMachine: IStateMachine;
-  /** Cron in the given time zone, default 02:00 every night. */
+  /** Local time of the nightly start, in `timeZone` (IANA name); default 02:00 UTC. */
   hour?: number;
-  timeZone?: TimeZone;
+  minute?: number;
+  timeZone?: string;
 }
 
 /**
@@ -24,6 +28,8 @@ export interface NightlyScheduleProps {
  */
 export class NightlySchedule extends Construct {
   readonly starter: HandlerFunction;
+  /** Triggers the scheduler could not deliver, and starts that failed after Lambda's retries. */
+  readonly failures: Queue;
 
   constructor(scope: Construct, id: string, props: NightlyScheduleProps) {
     super(scope, id);
@@ -35,17 +41,25 @@ export class NightlySchedule extends Construct {
       environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
     });
     props.stateMachine.grantStartExecution(this.starter);
+    this.failures = failureQueue(this, 'StartFailures');
+    // The scheduler invokes asynchronously: a failed start is retried by Lambda, then parked.
+    this.starter.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      onFailure: new SqsDestination(this.failures),
+    });
     new Schedule(this, 'Nightly', {
       description: 'Nightly retention run',
       schedule: ScheduleExpression.cron({
-        minute: '0',
+        minute: String(props.minute ?? 0),
         hour: String(props.hour ?? 2),
-        timeZone: props.timeZone ?? TimeZone.ETC_UTC,
+        timeZone: props.timeZone ? TimeZone.of(props.timeZone) : TimeZone.ETC_UTC,
       }),
       target: new LambdaInvoke(this.starter, {
         input: ScheduleTargetInput.fromObject({ scheduledTime: ContextAttribute.scheduledTime }),
         retryAttempts: 5,
         maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.failures,
       }),
     });
   }

@@ -1,0 +1,33 @@
+import type { RunSummary } from './summary.js';
+
+/** The night's headline figures: CloudWatch metric names (namespace of the app) and the dashboard's rows. */
+export const HEADLINE_METRICS = [
+  'Customers',
+  'Scored',
+  'Chosen',
+  'Sent',
+  'HeldOut',
+  'Suppressed',
+  'SendFailed',
+  'SendAmbiguous',
+  'IncompleteSegments',
+] as const;
+
+export type HeadlineMetric = (typeof HEADLINE_METRICS)[number];
+
+/** Totals over campaigns of one run summary, one number per headline metric. */
+export function headlineFigures(summary: RunSummary): Record<HeadlineMetric, number> {
+  const sum = (pick: (c: RunSummary['campaigns'][number]) => number) =>
+    summary.campaigns.reduce((n, c) => n + pick(c), 0);
+  return {
+    Customers: summary.customers,
+    Scored: summary.scored,
+    Chosen: sum((c) => c.chosen),
+    Sent: sum((c) => c.sent),
+    HeldOut: sum((c) => c.holdout + c.globalControl),
+    Suppressed: sum((c) => c.suppressed),
+    SendFailed: sum((c) => c.failed),
+    SendAmbiguous: sum((c) => c.ambiguous),
+    IncompleteSegments: summary.work.incompleteSegments,
+  };
+}
