@@ -61,7 +61,8 @@ async function processPage(
   for (const customer of customers) {
     if (customer.night?.runDate === input.runDate) {
       // Already done by an earlier attempt of this night: count what it decided, change nothing.
-      for (const key of countsOfNight(customer.night)) addCount(counts, key);
+      for (const key of countsOfNight(customer.night, customer.aggregates.lastOrderDate))
+        addCount(counts, key);
       addCount(counts, 'work:alreadyDone');
       continue;
     }
@@ -115,7 +116,8 @@ async function processPage(
         ? { campaignId: chosen.campaignId, date: input.runDate, global: decision.outcome === 'send' }
         : undefined;
     const saved = await d.customers.saveNight(f.customer.customerId, decided.night, contact);
-    for (const key of countsOfNight(decided.night)) addCount(counts, key);
+    for (const key of countsOfNight(decided.night, f.customer.aggregates.lastOrderDate))
+      addCount(counts, key);
     addCount(counts, saved ? 'work:scored' : 'work:raced');
   };
   // Each customer's two writes stay in order (ledger first, then the night); customers are

@@ -31,6 +31,10 @@ export interface RunSummary {
   modelProblem?: string | undefined;
   population: RunPlan['population'];
   stages: Record<string, number>;
+  /** Stage moves tonight, `from>to` (from each customer's stage_changed signal). */
+  moves: Record<string, number>;
+  /** Customers by days since their last order as seen tonight (`0`..`365`), for the attrition goal. */
+  recency: Record<string, number>;
   signals: Record<string, number>;
   outcomes: Record<string, number>;
   campaigns: CampaignSegmentSummary[];
@@ -107,6 +111,8 @@ export function summarizeCounts(
     modelProblem: plan.modelProblem,
     population: plan.population,
     stages: byPrefix(s, 'stage:'),
+    moves: byPrefix(s, 'move:'),
+    recency: byPrefix(s, 'recency:'),
     signals: byPrefix(s, 'signal:'),
     outcomes: byPrefix(s, 'outcome:'),
     campaigns: [...campaigns.values()].sort((a, b) =>
