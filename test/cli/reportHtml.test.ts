@@ -47,7 +47,7 @@ describe('report --html page', () => {
     // uplift + 4 funnels + attrition + stage flow + tracking
     expect(await page.locator('section svg').count()).toBe(8);
     expect(await page.locator('section svg path').count()).toBeGreaterThan(50);
-    const text = await page.locator('body').innerText();
+    const text = (await page.locator('body').textContent()) ?? '';
     expect(text).toContain('win-back');
     expect(text).toContain('at-risk-save <b>&amp;</b>');
     const png = await page.screenshot({ fullPage: true });
