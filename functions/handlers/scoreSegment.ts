@@ -65,7 +65,8 @@ async function processPage(
   for (const customer of customers) {
     if (customer.night?.runDate === input.runDate) {
       // Already done by an earlier attempt of this night: count what it decided, change nothing.
-      for (const key of countsOfNight(customer.night)) addCount(counts, key);
+      for (const key of countsOfNight(customer.night, customer.aggregates.lastOrderDate))
+        addCount(counts, key);
       addCount(counts, 'work:alreadyDone');
       continue;
     }
@@ -118,7 +119,8 @@ async function processPage(
       chosen && (decision.outcome === 'send' || decision.outcome === 'holdout')
         ? { campaignId: chosen.campaignId, date: input.runDate, global: decision.outcome === 'send' }
         : undefined;
-    for (const key of countsOfNight(decided.night)) addCount(counts, key);
+    for (const key of countsOfNight(decided.night, f.customer.aggregates.lastOrderDate))
+      addCount(counts, key);
     // A customer whose night changed too little to matter is not rewritten (the steady night's
     // main cost); the segment's progress is what marks it done, see nightWriteReason.
     if (nightWriteReason(f.customer.night, decided.night, contact !== undefined) === null) {

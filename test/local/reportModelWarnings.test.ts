@@ -37,6 +37,8 @@ describe('formatSummary', () => {
       outcomes: {},
       campaigns: [],
       losers: {},
+      moves: {},
+      recency: {},
       send: {},
       work: {
         scoreInvocations: 1,

@@ -94,10 +94,24 @@ export interface StageFlowReport {
   from: IsoDate;
   to: IsoDate;
   stages: LifeStage[];
-  /** matrix[i][j]: customers in stages[i] on `from` and in stages[j] on `to`. */
+  /**
+   * matrix[i][j], i ≠ j: moves from stages[i] to stages[j], summed over the nights after `from` up to
+   * and including `to` (one move per customer per night whose stage changed since their previous
+   * night; a customer who moves twice counts twice). The diagonal is 0: staying is not a move.
+   * Stage counts at both ends are in fromStages / toStages (docs/goals.md).
+   */
   matrix: number[][];
-  /** Plain-words headline counts read off the matrix. */
+  /**
+   * Plain-words headline counts read off the matrix: moves from new/active/vip/reactivated to at_risk,
+   * moves from at_risk back to one of those, and moves into reactivated.
+   */
   highlights: { activeToAtRisk: number; atRiskBack: number; reactivated: number };
+  /** Customers per stage on the night `from` and on the night `to`. */
+  fromStages: Record<LifeStage, number>;
+  toStages: Record<LifeStage, number>;
+  /** Nights whose moves are summed, and the days between `from` and `to` without a run record. */
+  nights: number;
+  missingNights: number;
 }
 
 export interface ModelTrackingPoint {

@@ -32,6 +32,10 @@ export interface RunSummary {
   modelCheck?: RunPlan['modelCheck'];
   population: RunPlan['population'];
   stages: Record<string, number>;
+  /** Stage moves tonight, `from>to` (from each customer's stage_changed signal). */
+  moves: Record<string, number>;
+  /** Customers by days since their last order as seen tonight (`0`..`365`), for the attrition goal. */
+  recency: Record<string, number>;
   signals: Record<string, number>;
   outcomes: Record<string, number>;
   campaigns: CampaignSegmentSummary[];
@@ -117,6 +121,8 @@ export function summarizeCounts(
     modelCheck: plan.modelCheck,
     population: plan.population,
     stages: byPrefix(s, 'stage:'),
+    moves: byPrefix(s, 'move:'),
+    recency: byPrefix(s, 'recency:'),
     signals: byPrefix(s, 'signal:'),
     outcomes: byPrefix(s, 'outcome:'),
     campaigns: [...campaigns.values()].sort((a, b) =>
