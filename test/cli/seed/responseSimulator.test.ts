@@ -1,0 +1,130 @@
+import { Writable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import {
+  checkResponseOptions,
+  type ResponseOptions,
+  simulateResponse,
+  writeResponsesCsv,
+} from '../../../cli/seed/responseSimulator.js';
+import { parseRows } from '../../../functions/domain/ingest/parseRows.js';
+import { ORDER_COLUMNS, OrderRowSchema } from '../../../functions/domain/ingest/records.js';
+import type { DecisionGroup, DecisionRow } from '../../../functions/domain/measurement/decisions.js';
+
+const OPTIONS: ResponseOptions = {
+  runDate: '2026-11-20',
+  baseRate: 0.05,
+  extraRateForTreatment: 0.03,
+  orderValue: { kind: 'gamma', mean: 60, shape: 4 },
+  days: 14,
+  seed: 9,
+};
+
+function decisions(counts: Record<DecisionGroup, number>): DecisionRow[] {
+  const rows: DecisionRow[] = [];
+  for (const [group, n] of Object.entries(counts) as [DecisionGroup, number][]) {
+    for (let i = 0; i < n; i++) {
+      rows.push({
+        customerId: `${group}-${i}`,
+        campaignId: 'win-back',
+        segmentId: 'lapsed',
+        group,
+        status: group === 'treatment' ? 'sent' : group === 'holdout' ? 'held_out' : 'global_control',
+      });
+    }
+  }
+  return rows;
+}
+
+async function* pages(rows: DecisionRow[], size = 1000): AsyncGenerator<DecisionRow[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+async function csvOf(rows: DecisionRow[], options: ResponseOptions, size?: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  await writeResponsesCsv(pages(rows, size), options, out);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('the response simulator', () => {
+  const rows = decisions({ treatment: 3000, holdout: 1000, global_control: 1000 });
+
+  it('is deterministic: same seed, same file, whatever the page size or the row order', async () => {
+    const a = await csvOf(rows, OPTIONS, 1000);
+    expect(await csvOf(rows, OPTIONS, 7)).toBe(a);
+    const reversed = (await csvOf([...rows].reverse(), OPTIONS)).trimEnd().split('\n').slice(1).sort();
+    expect(reversed).toEqual(a.trimEnd().split('\n').slice(1).sort());
+    const other = await csvOf(rows, { ...OPTIONS, seed: 10 });
+    expect(other).not.toBe(a);
+  });
+
+  it('writes a file `retention import orders` accepts, dated inside the window', async () => {
+    const text = await csvOf(rows, OPTIONS);
+    expect(text.split('\n')[0]).toBe('order_id,customer_id,date,amount,currency');
+    const parsed = parseRows(
+      text,
+      'csv',
+      OrderRowSchema,
+      ORDER_COLUMNS.filter((c) => c !== 'currency'),
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems.slice(0, 3)));
+    expect(parsed.rows.length).toBeGreaterThan(100);
+    for (const { value } of parsed.rows) {
+      expect(value.date > '2026-11-20' && value.date <= '2026-12-04').toBe(true);
+      expect(value.amount).toBeGreaterThan(0);
+      expect(value.currency).toBe('EUR');
+      expect(value.order_id).toBe('sim-2026-11-20-s9');
+    }
+  });
+
+  it('realises the requested rates within sampling error over a large n', async () => {
+    const big = decisions({ treatment: 100_000, holdout: 50_000, global_control: 50_000 });
+    const text = await csvOf(big, OPTIONS);
+    const orders = parse(text, { columns: true }) as { customer_id: string; amount: string; date: string }[];
+    const byGroup = { treatment: 0, holdout: 0, global_control: 0 };
+    for (const o of orders) byGroup[o.customer_id.replace(/-\d+$/, '') as DecisionGroup]++;
+    // Four binomial standard deviations: sqrt(p(1-p)/n).
+    const within = (k: number, n: number, p: number) => {
+      expect(Math.abs(k / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    };
+    within(byGroup.treatment, 100_000, 0.08);
+    within(byGroup.holdout, 50_000, 0.05);
+    within(byGroup.global_control, 50_000, 0.05);
+    // Gamma(4) order values with mean 60: sd 30, so the mean of ~10,000 orders is within ±1.3.
+    const mean = orders.reduce((s, o) => s + Number(o.amount), 0) / orders.length;
+    expect(Math.abs(mean - 60)).toBeLessThan((4 * 30) / Math.sqrt(orders.length));
+    // Days spread over the window: every one of the 14 days is used, none outside.
+    expect(new Set(orders.map((o) => o.date)).size).toBe(14);
+  });
+
+  it('a fixed order value and a zero uplift: every arm buys alike, at exactly that amount', () => {
+    const fixed = {
+      ...OPTIONS,
+      extraRateForTreatment: 0,
+      baseRate: 1,
+      orderValue: { kind: 'fixed', amount: 25 },
+    } as const;
+    const order = simulateResponse({ customerId: 'c1', group: 'treatment' }, fixed);
+    expect(order).toMatchObject({ customerId: 'c1', amount: 25, currency: 'EUR' });
+    expect(simulateResponse({ customerId: 'c1', group: 'holdout' }, { ...fixed, baseRate: 0 })).toBeNull();
+  });
+
+  it('rejects impossible options, naming them', () => {
+    expect(() => checkResponseOptions({ ...OPTIONS, baseRate: 5 })).toThrow(
+      /base rate must be a probability/,
+    );
+    expect(() => checkResponseOptions({ ...OPTIONS, extraRateForTreatment: 0.99 })).toThrow(
+      /uplift 0.99 with base rate 0.05 gives a treatment rate outside 0 to 1/,
+    );
+    expect(() => checkResponseOptions({ ...OPTIONS, days: 0 })).toThrow(/days must be/);
+    expect(() =>
+      checkResponseOptions({ ...OPTIONS, orderValue: { kind: 'gamma', mean: -1, shape: 4 } }),
+    ).toThrow(/order value mean and shape must be positive/);
+  });
+});
