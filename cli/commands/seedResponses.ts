@@ -19,6 +19,12 @@ function parseNumber(value: string): number {
 /** `retention seed responses`, under the existing `seed` command (registerLocalCommands runs first). */
 export function registerSeedResponsesCommand(program: Command): void {
   const seed = program.commands.find((c) => c.name() === 'seed') ?? program.command('seed');
+  // `seed` has a --seed option of its own; without positional options the parent would take
+  // `seed responses --seed 5` for itself. Positional on the program and on `seed` hands everything
+  // after a subcommand's name to that subcommand (the program has no options of its own; commands
+  // created earlier keep their settings).
+  program.enablePositionalOptions();
+  seed.enablePositionalOptions();
   seed
     .command('responses')
     .description(

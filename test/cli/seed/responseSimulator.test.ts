@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
+import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { registerLocalCommands } from '../../../cli/commands/local.js';
+import { registerSeedResponsesCommand } from '../../../cli/commands/seedResponses.js';
 import {
   checkResponseOptions,
   type ResponseOptions,
@@ -126,5 +129,51 @@ describe('the response simulator', () => {
     expect(() =>
       checkResponseOptions({ ...OPTIONS, orderValue: { kind: 'gamma', mean: -1, shape: 4 } }),
     ).toThrow(/order value mean and shape must be positive/);
+  });
+});
+
+describe('retention seed responses (flags)', () => {
+  /** Parses like cli/main.ts, stopping before the action (which would open the local database). */
+  async function flags(...args: string[]): Promise<{ command: string; opts: Record<string, unknown> }> {
+    const program = new Command().exitOverride();
+    registerLocalCommands(program);
+    registerSeedResponsesCommand(program);
+    let seen: { command: string; opts: Record<string, unknown> } | undefined;
+    program.hook('preAction', (_program, action) => {
+      seen = { command: action.name(), opts: action.opts() };
+      throw new Error('stop before the action');
+    });
+    await expect(program.parseAsync(['node', 'retention', ...args])).rejects.toThrow(
+      'stop before the action',
+    );
+    return seen!;
+  }
+
+  it('its own --seed reaches the subcommand, and the parent seed command keeps its options', async () => {
+    const r = await flags(
+      'seed',
+      'responses',
+      '--date',
+      '2026-11-20',
+      '--uplift',
+      '0.02',
+      '--seed',
+      '5',
+      '--out',
+      'o.csv',
+    );
+    expect(r).toEqual({
+      command: 'responses',
+      opts: expect.objectContaining({
+        date: '2026-11-20',
+        uplift: 0.02,
+        seed: 5,
+        out: 'o.csv',
+        baseRate: 0.05,
+        days: 14,
+      }),
+    });
+    const parent = await flags('seed', '--customers', '10', '--seed', '7');
+    expect(parent).toEqual({ command: 'seed', opts: expect.objectContaining({ customers: 10, seed: 7 }) });
   });
 });
