@@ -18,11 +18,16 @@ export function registerLocalCommands(program: Command): void {
     .description(
       'Seed the local database with a deterministic synthetic population (buy-till-you-die process)',
     )
-    .requiredOption('--customers <n>', 'number of customers', parsePositiveInt)
+    // Checked in the action, not with requiredOption: commander would demand it of the
+    // `seed responses` subcommand too (it checks ancestors' mandatory options).
+    .option('--customers <n>', 'number of customers (required)', parsePositiveInt)
     .option('--seed <s>', 'random seed', parsePositiveInt, 42)
     .option('--as-of <date>', 'last day of the synthetic history (default today)', parseDate)
     .option('--force', 'seed even when customers exist (overwrites the same ids)')
-    .action(async (opts: { customers: number; seed: number; asOf?: string; force?: boolean }) => {
+    .action(async (opts: { customers?: number; seed: number; asOf?: string; force?: boolean }) => {
+      if (opts.customers === undefined)
+        throw new Error("error: required option '--customers <n>' not specified");
+      const customers = opts.customers;
       const session = await openLocalSession();
       try {
         const existing = await session.customers.count();
@@ -30,7 +35,7 @@ export function registerLocalCommands(program: Command): void {
           throw new Error(`the local database already has ${existing} customers; use --force to seed anyway`);
         }
         const result = await seedPopulation(documentClient(), session.tables, {
-          customers: opts.customers,
+          customers,
           seed: opts.seed,
           asOf: opts.asOf ?? todayUtc(),
           orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
