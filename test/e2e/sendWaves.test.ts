@@ -404,3 +404,41 @@ describe('daylight-saving days', () => {
     }
   }, 120_000);
 });
+
+describe('the system clock (retention run --wait-for-windows)', () => {
+  let session: LocalSession;
+  let close: () => Promise<void>;
+  const today = new Date().toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    // A window open nearly all day in every zone, so the night's waves are open now and the real
+    // Wait states pass at once (a zone whose day just ended waits under a minute for its next one).
+    ({ session, close } = await openTestSession('waves-system', { SEND_WINDOW: '00:00-23:59' }));
+    await fetch(`${session.services.sesEndpoint}/clear-store`, { method: 'POST' });
+    await seedWithExamples(session, { customers: 300, seed: 7, asOf: today });
+  }, 60_000);
+
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it('plans from the real time, really waits in WaitForWindow, and dates each email when it was sent', async () => {
+    const started = Date.now();
+    const result = await runNight({ runDate: today, clock: { mode: 'system' } });
+    const finished = Date.now();
+    const waves = result.summary.waves ?? [];
+    expect(waves.length).toBeGreaterThanOrEqual(3);
+    for (const w of waves) expect(w.local.startsWith('00:00–23:59 at ')).toBe(true);
+    const sent = (await ledgerOf(session, today)).filter((e) => e.status === 'sent');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBe(waves.reduce((n, w) => n + w.sent, 0));
+    for (const e of sent) {
+      const at = Date.parse(e.sentAt!);
+      expect(at).toBeGreaterThanOrEqual(started);
+      expect(at).toBeLessThanOrEqual(finished);
+      const wave = waves.find((w) => w.waveId === e.wave)!;
+      expect(at).toBeGreaterThanOrEqual(Date.parse(wave.opensAt));
+      expect(at).toBeLessThan(Date.parse(wave.closesAt));
+    }
+  }, 180_000);
+});
