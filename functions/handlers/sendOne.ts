@@ -3,6 +3,7 @@ import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { SuppressionReason } from '../adapters/suppressionStore.js';
 import { workCounts } from '../adapters/workCounters.js';
 import { unsubscribeBaseUrl } from '../config.js';
+import { senderDisplayName } from '../domain/campaigns/render.js';
 import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
 import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
 import { canTransition, isLegacyClaim } from '../domain/delivery/ledger.js';
@@ -153,7 +154,7 @@ export async function sendOne(
         // emails show when they were scheduled to go out.
         sentAt = ctx.now();
         return d.mailer.send({
-          from: `${d.config.SENDER_NAME} <${d.config.SENDER_EMAIL}>`,
+          from: `${senderDisplayName(campaign.compiled, d.config.SENDER_NAME)} <${d.config.SENDER_EMAIL}>`,
           to: address.email,
           subject: rendered.subject,
           html: rendered.html,
