@@ -8,6 +8,7 @@ import { stringify } from 'csv-stringify';
 import { decisionPages } from '../../functions/adapters/decisionReader.js';
 import { RunStore } from '../../functions/adapters/runStore.js';
 import type { TableNames } from '../../functions/adapters/tableNames.js';
+import { wavesFromCounts } from '../../functions/domain/delivery/sendWaves.js';
 import {
   DECISION_COLUMNS,
   type DecisionRow,
@@ -21,10 +22,17 @@ export async function nightDecisions(
   tables: TableNames,
   runDate: IsoDate,
 ): Promise<AsyncGenerator<DecisionRow[]>> {
-  const record = await new RunStore(db, tables).get(runDate);
+  const runs = new RunStore(db, tables);
+  const record = await runs.get(runDate);
   if (!record)
     throw new Error(`no night was run on ${runDate}: run \`retention run --date ${runDate}\` first`);
-  return decisionPages(db, tables, runDate, record.totalSegments);
+  // The emails to send are filed under their send wave: the waves come from the score segments'
+  // counters, as the night planned them.
+  const totals: Record<string, number> = {};
+  for (const p of await runs.listProgress(runDate, 'score'))
+    for (const [k, v] of Object.entries(p.counts)) totals[k] = (totals[k] ?? 0) + v;
+  const waveIds = wavesFromCounts(totals).map((w) => w.waveId);
+  return decisionPages(db, tables, runDate, record.totalSegments, waveIds);
 }
 
 async function* rowsOf(pages: AsyncIterable<DecisionRow[]>): AsyncGenerator<string[]> {
