@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerImportCommands } from './commands/importData.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -21,6 +22,7 @@ registerModelCommands(program);
 registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
+registerKeyCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
