@@ -1,7 +1,9 @@
 import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
+import { registerExportCommands } from './commands/exportData.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -22,6 +24,8 @@ registerModelCommands(program);
 registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
+registerExportCommands(program);
+registerCustomerCommands(program);
 registerKeyCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
