@@ -141,6 +141,38 @@ describe.each(Object.keys(STAGES))('cdk-nag AwsSolutions on the %s stage', (stag
     }
   });
 
+  it('lets every function write its own log group and no other', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+    }[];
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [
+      string,
+      {
+        Properties: {
+          Role: { 'Fn::GetAtt': [string, string] };
+          LoggingConfig?: { LogGroup: { Ref: string } };
+        };
+      },
+    ][];
+    expect(functions.length).toBeGreaterThanOrEqual(9);
+    for (const [id, fn] of functions) {
+      const role = fn.Properties.Role['Fn::GetAtt'][0];
+      const logGroup = fn.Properties.LoggingConfig?.LogGroup.Ref;
+      expect(logGroup, id).toBeDefined();
+      const logStatements = policies
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('logs:')));
+      expect(logStatements, id).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+        },
+      ]);
+    }
+  });
+
   it('logs every state transition without execution data, and caps the public unsubscribe URL', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
