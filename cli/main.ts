@@ -5,6 +5,7 @@ import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerExportCommands } from './commands/exportData.js';
 import { registerImportCommands } from './commands/importData.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -27,6 +28,7 @@ registerPlanCommand(program);
 registerExportCommands(program);
 registerCustomerCommands(program);
 registerSeedResponsesCommand(program);
+registerKeyCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

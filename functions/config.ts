@@ -53,6 +53,11 @@ export const ConfigSchema = z.object({
     }),
   /** Days after an email that its link may still change preferences (unsubscribing always works). */
   PREFERENCE_LINK_MAX_AGE_DAYS: positiveInt.default(180),
+  /**
+   * Days an unsubscribe link keeps working after its email: the key that signed it stays in the
+   * ring at least this long after it stopped signing (key rotation, docs/operations.md).
+   */
+  UNSUBSCRIBE_LINK_LIFETIME_DAYS: positiveInt.min(30).default(730),
   SES_CONFIGURATION_SET: z.string().optional(),
   MAX_SEND_RATE: z.coerce.number().positive().default(10),
   SEND_CONCURRENCY: positiveInt.default(4),
@@ -103,6 +108,20 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  return result.data;
+}
+
+/** What the key rotation function reads: only the link lifetimes, nothing of the tables or SES. */
+export function loadRotationConfig(env: Record<string, string | undefined>) {
+  const schema = ConfigSchema.pick({
+    PREFERENCE_LINK_MAX_AGE_DAYS: true,
+    UNSUBSCRIBE_LINK_LIFETIME_DAYS: true,
+  });
+  const result = schema.safeParse(env);
   if (!result.success) {
     const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${details}`);
