@@ -31,7 +31,7 @@ export function deps(): Deps {
     customers: new CustomerStore(db, tables),
     runs: new RunStore(db, tables),
     ledger: new LedgerStore(db, tables),
-    suppression: new SuppressionStore(db, tables),
+    suppression: new SuppressionStore(db, tables, config.ERASURE_SALT),
     campaigns: new CampaignStore(db, tables),
     mailer: new SesMailer(sesClient()),
   };

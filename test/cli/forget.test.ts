@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The `retention forget` command as a user runs it, on a local folder.
+
+const home = mkdtempSync(join(tmpdir(), 'retention-forget-cli-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    cwd: process.cwd(),
+    env: { ...process.env, RETENTION_HOME: home },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+describe('retention forget', () => {
+  it('forgets a customer once, says so the second time, and refuses an unknown id with exit 1', () => {
+    expect(cli('seed', '--customers', '20', '--as-of', '2026-11-20').status).toBe(0);
+    const first = cli('forget', 'C0000003');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /^forgot customer C0000003: deleted orders \d+, ledger 0, parked-events 0, suppression-address 0, customers 1;/,
+    );
+    const again = cli('forget', 'C0000003', '--json');
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'already_forgotten', customerId: 'C0000003' });
+    const unknown = cli('forget', 'C9999999');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stdout).toContain(
+      'forget: no customer C9999999 (no profile and nothing stored under that id); nothing was changed',
+    );
+  }, 120_000);
+
+  it('--target aws names the settings it needs', () => {
+    const out = cli('forget', 'C1', '--target', 'aws');
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain("forget --target aws needs the deployment's table names and ERASURE_SALT");
+    expect(out.stderr).toContain('CUSTOMERS_TABLE');
+  }, 60_000);
+});
