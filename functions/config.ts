@@ -72,6 +72,13 @@ export const ConfigSchema = z.object({
   ERASURE_SALT: z.string().min(8).default('retention-erasure-v1'),
   ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
   LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
+  /**
+   * Run records and their per-segment progress expire this long after the night (DynamoDB TTL).
+   * The figures goals and the stage flow need are kept per night without expiry (RunStore.keepFigures).
+   */
+  RUN_RETENTION_DAYS: positiveInt.default(400),
+  /** Raw SES events that could not be matched (parked for inspection) expire after this many days. */
+  EVENT_RETENTION_DAYS: positiveInt.default(30),
   /** The zone of customers whose profile has none (or an unknown one), IANA. */
   DEFAULT_TIME_ZONE: z
     .string()

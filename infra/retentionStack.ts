@@ -64,8 +64,10 @@ export class RetentionStack extends Stack {
       GLOBAL_CONTROL_PERCENT: String(config.caps.globalControlPercent),
       ORDER_RETENTION_DAYS: String(config.retention.orderDays),
       LEDGER_RETENTION_DAYS: String(config.retention.ledgerDays),
+      RUN_RETENTION_DAYS: String(config.retention.runDays),
+      EVENT_RETENTION_DAYS: String(config.retention.eventDays),
       // The erasure hash's salt: one per deployment (the stack's id never changes while it exists).
-      ERASURE_SALT: Aws.STACK_ID,
+      ERASURE_SALT: config.erasureSalt ?? Aws.STACK_ID,
     };
 
     this.delivery = new Delivery(this, 'Delivery', {
