@@ -2,7 +2,7 @@ import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
-import { registerForgetCommand } from './commands/forget.js';
+import { registerForgetCommand, registerPruneCommand } from './commands/forget.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
@@ -23,6 +23,7 @@ registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
 registerForgetCommand(program);
+registerPruneCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -4,7 +4,9 @@ import { forgetPorts } from '../../functions/adapters/erasure.js';
 import { tableNames } from '../../functions/adapters/tableNames.js';
 import { ConfigSchema } from '../../functions/config.js';
 import { type ForgetResult, forgetCustomer } from '../../functions/domain/erasure/forget.js';
+import { pruneExpired } from '../local/prune.js';
 import { openLocalSession } from '../local/session.js';
+import { parseDate } from '../options.js';
 
 // `retention forget` runs the same domain function and adapters locally and against AWS: with
 // `--target aws` the SDK uses the ordinary credential chain and the table names and salt of the
@@ -62,6 +64,32 @@ export function registerForgetCommand(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else process.stdout.write(`${describe(result)}\n`);
       if (result.status === 'unknown') process.exitCode = 1;
+    });
+}
+
+export function registerPruneCommand(program: Command): void {
+  program
+    .command('prune')
+    .description(
+      'Delete the local items whose retention period has passed (orders, ledger entries, run records, parked events): what DynamoDB TTL does on AWS',
+    )
+    .option('--as-of <date>', 'prune as if it were this day (default now)', parseDate)
+    .option('--json', 'print the result as one JSON object')
+    .action(async (opts: { asOf?: string; json?: boolean }) => {
+      const session = await openLocalSession();
+      try {
+        const now = opts.asOf ? new Date(`${opts.asOf}T00:00:00Z`) : new Date();
+        const result = await pruneExpired(documentClient(), session.tables, now);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else
+          process.stdout.write(
+            `pruned as of ${result.asOf}: ${Object.entries(result.deleted)
+              .map(([t, n]) => `${t} ${n}`)
+              .join(', ')} expired items deleted (${result.scanned} scanned)\n`,
+          );
+      } finally {
+        await session.close();
+      }
     });
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// The `retention forget` command as a user runs it, on a local folder.
+// The `retention forget` and `retention prune` commands as a user runs them, on a local folder.
 
 const home = mkdtempSync(join(tmpdir(), 'retention-forget-cli-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -32,6 +32,17 @@ describe('retention forget', () => {
     expect(unknown.status).toBe(1);
     expect(unknown.stdout).toContain(
       'forget: no customer C9999999 (no profile and nothing stored under that id); nothing was changed',
+    );
+  }, 120_000);
+
+  it('retention prune deletes the expired local items', () => {
+    const today = cli('prune', '--as-of', '2026-11-19', '--json');
+    expect(today.status, today.stderr).toBe(0);
+    expect(JSON.parse(today.stdout).deleted).toEqual({ orders: 0, config: 0, ledger: 0 });
+    const later = cli('prune', '--as-of', '2036-11-20');
+    expect(later.status, later.stderr).toBe(0);
+    expect(later.stdout).toMatch(
+      /^pruned as of 2036-11-20T00:00:00.000Z: orders [1-9]\d*, config 0, ledger 0 expired items deleted/,
     );
   }, 120_000);
 
