@@ -152,8 +152,8 @@ describe('one .retention/ folder, several processes', () => {
     ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
-    // One of them ran the night while the other waited for it.
-    expect(`${a.stderr}${b.stderr}`).toMatch(/is being run by pid \d+/);
+    // (Whether the second waited for the first or found the night done depends on timing; the
+    // waiting itself is tested in nightLock.test.ts. The effects must be one night's either way.)
 
     const recipients = outboxRecipients(home);
     expect(recipients.length).toBeGreaterThan(0);
