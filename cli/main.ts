@@ -4,6 +4,7 @@ import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerExportCommands } from './commands/exportData.js';
+import { registerForgetCommand, registerPruneCommand } from './commands/forget.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -29,6 +30,8 @@ registerExportCommands(program);
 registerCustomerCommands(program);
 registerSeedResponsesCommand(program);
 registerKeyCommands(program);
+registerForgetCommand(program);
+registerPruneCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -70,8 +70,20 @@ export const ConfigSchema = z.object({
   GLOBAL_CAP_DAYS: z.coerce.number().int().min(0).default(7),
   GLOBAL_CONTROL_PERCENT: percent.default(0),
   HOLDOUT_SALT: z.string().default('retention-v1'),
+  /**
+   * Salt of the hashed address an erasure (`retention forget`) leaves in the suppression table. Set
+   * one per deployment and never change it: a changed salt no longer recognises erased addresses.
+   */
+  ERASURE_SALT: z.string().min(8).default('retention-erasure-v1'),
   ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
   LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
+  /**
+   * Run records and their per-segment progress expire this long after the night (DynamoDB TTL).
+   * The figures goals and the stage flow need are kept per night without expiry (RunStore.keepFigures).
+   */
+  RUN_RETENTION_DAYS: positiveInt.default(400),
+  /** Raw SES events that could not be matched (parked for inspection) expire after this many days. */
+  EVENT_RETENTION_DAYS: positiveInt.default(30),
   /** The zone of customers whose profile has none (or an unknown one), IANA. */
   DEFAULT_TIME_ZONE: z
     .string()

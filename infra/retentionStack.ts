@@ -1,4 +1,4 @@
-import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config/deployConfig.js';
@@ -57,6 +57,10 @@ export class RetentionStack extends Stack {
       GLOBAL_CONTROL_PERCENT: String(config.caps.globalControlPercent),
       ORDER_RETENTION_DAYS: String(config.retention.orderDays),
       LEDGER_RETENTION_DAYS: String(config.retention.ledgerDays),
+      RUN_RETENTION_DAYS: String(config.retention.runDays),
+      EVENT_RETENTION_DAYS: String(config.retention.eventDays),
+      // The erasure hash's salt: one per deployment (the stack's id never changes while it exists).
+      ERASURE_SALT: config.erasureSalt ?? Aws.STACK_ID,
     };
 
     this.delivery = new Delivery(this, 'Delivery', {

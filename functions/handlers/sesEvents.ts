@@ -158,7 +158,11 @@ async function applyEvent(
  */
 export async function processSesEvents(raw: unknown, now = new Date()): Promise<SesEventsResult> {
   const d = deps();
-  const feedback = new SendFeedbackStore(documentClient(), tableNames(d.config));
+  const feedback = new SendFeedbackStore(
+    documentClient(),
+    tableNames(d.config),
+    d.config.EVENT_RETENTION_DAYS,
+  );
   const result: SesEventsResult = {
     events: 0,
     duplicates: 0,
