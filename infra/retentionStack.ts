@@ -2,6 +2,7 @@ import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-l
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { sendMapConcurrency } from '../functions/domain/delivery/sendPacing.js';
 import type { DeployConfig } from './config/deployConfig.js';
 import { AccessLogs } from './constructs/accessLogs.js';
 import { CampaignUpload } from './constructs/campaignUpload.js';
@@ -50,6 +51,9 @@ export class RetentionStack extends Stack {
       },
     });
 
+    // One value for the send Map's MaxConcurrency and the handlers' SEND_CONCURRENCY: each send
+    // segment takes MAX_SEND_RATE / SEND_CONCURRENCY, so together they never exceed the rate.
+    const sendConcurrency = sendMapConcurrency(config.totalSegments);
     // What every function's config (functions/config.ts) reads; the stage's settings end here.
     const shared = {
       ...this.data.environment(),
@@ -60,6 +64,7 @@ export class RetentionStack extends Stack {
       SES_CONFIGURATION_SET: configurationSetName,
       MAX_SEND_RATE: String(config.maxSendRate),
       TOTAL_SEGMENTS: String(config.totalSegments),
+      SEND_CONCURRENCY: String(sendConcurrency),
       GLOBAL_CAP_DAYS: String(config.caps.globalCapDays),
       GLOBAL_CONTROL_PERCENT: String(config.caps.globalControlPercent),
       ORDER_RETENTION_DAYS: String(config.retention.orderDays),
@@ -81,7 +86,7 @@ export class RetentionStack extends Stack {
     this.nightly = new NightlyRun(this, 'Nightly', {
       environment,
       tables: this.data.tables,
-      maxConcurrency: Math.min(config.totalSegments, 40),
+      maxConcurrency: sendConcurrency,
       sesIdentityArns: [
         this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.sender.domain }),
       ],

@@ -8,6 +8,7 @@ import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { Counts, SegmentProgress } from '../adapters/runStore.js';
 import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
 import { entriesToSettle, isPending, PENDING_STATUSES } from '../domain/delivery/ledger.js';
+import { segmentSendShare } from '../domain/delivery/sendPacing.js';
 import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
 import { addCount } from '../domain/night/counts.js';
 import { type Deps, deps, logger } from './deps.js';
@@ -69,10 +70,15 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
   };
   if (progress.intent) await commit({ counts: await settleAbandonedIntent(d, progress) });
 
-  // Each concurrent segment gets its share of the account's send rate.
-  const rate =
-    Math.min(d.config.MAX_SEND_RATE, quota?.maxSendRate ?? Number.POSITIVE_INFINITY) /
-    d.config.SEND_CONCURRENCY;
+  // The segments the send Map runs at once share the account's rate (functions/domain/delivery/sendPacing.ts).
+  const share = segmentSendShare({
+    configuredRate: d.config.MAX_SEND_RATE,
+    accountRate: quota?.maxSendRate,
+    concurrency: d.config.SEND_CONCURRENCY,
+    totalSegments: input.totalSegments,
+    segment: input.segment,
+  });
+  const rate = share.rate;
   const groupSize = Math.max(1, Math.min(MAX_GROUP, Math.floor(rate * GROUP_SECONDS)));
   const ctx: SendContext = {
     d,
@@ -83,6 +89,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       maxSendRate: rate,
       max24HourSend: quota?.max24HourSend ?? -1,
       sentLast24Hours: quota?.sentLast24Hours ?? 0,
+      initialTokens: share.initialTokens,
       // Monotonic and finer than a millisecond: with Date.now() two sends in the same millisecond
       // wait for the next one, which caps a segment at 1,000 sends/s whatever the configured rate.
       now: () => performance.now(),
