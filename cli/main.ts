@@ -6,6 +6,7 @@ import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerSendingCommands } from './commands/sending.js';
 
 const program = new Command();
 program
@@ -21,6 +22,7 @@ registerModelCommands(program);
 registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
+registerSendingCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -11,6 +12,7 @@ import { entriesToSettle, isPending, PENDING_STATUSES } from '../domain/delivery
 import { segmentSendShare } from '../domain/delivery/sendPacing.js';
 import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
 import { addCount } from '../domain/night/counts.js';
+import { SEND_PAUSED_METRIC } from '../telemetryNames.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
 import { metrics, tracer } from './observability.js';
@@ -141,7 +143,9 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       }
       groupsSent += 1;
       const group = open.slice(i, i + groupSize);
-      const [suppressed] = await Promise.all([
+      const [sending, suppressed] = await Promise.all([
+        // The kill switch, read before every group (set by the guardrail, its alarm or by hand).
+        d.sending.get(),
         d.suppression.suppressedAmong(
           group.flatMap((e) => {
             const c = customers.get(e.customerId);
@@ -157,6 +161,19 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
           },
         }),
       ]);
+      if (sending.state === 'paused') {
+        // Nothing of this group was sent: drop the intent, leave every entry queued for a re-run of
+        // the date after `retention sending resume`. The segment is not done, only stopped.
+        addCount(counts, 'send:paused');
+        await commit({ counts, intent: undefined });
+        metrics.addMetric(SEND_PAUSED_METRIC, MetricUnit.Count, 1);
+        logger.warn('sending paused by the kill switch; entries stay queued', {
+          segment: input.segment,
+          reason: sending.reason,
+          setBy: sending.setBy,
+        });
+        return result(true);
+      }
       const outcomes: LedgerEntry[] = [];
       const givenBack: LedgerEntry[] = [];
       for (const entry of group) {
@@ -173,6 +190,13 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
         if (outcome.undoContact) givenBack.push(outcome.entry);
       }
       await d.ledger.putOutcomes(outcomes);
+      // The guardrail's denominator: this group's sends on the segment's shard of the hour.
+      await d.reputation.add(
+        'sends',
+        outcomes.filter((e) => e.status === 'sent').length,
+        new Date(),
+        input.segment,
+      );
       // Not mailed after all: give back the contact history the decision recorded (rare path).
       for (const entry of givenBack) {
         await d.customers.undoContact(entry.customerId, entry.campaignId, entry.runDate, entry.contactBefore);

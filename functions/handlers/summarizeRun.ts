@@ -19,11 +19,16 @@ async function summarize(event: unknown, _context: Context): Promise<RunSummary>
   const d = deps();
   const run = await d.runs.get<RunPlan>(runDate);
   if (!run) throw new Error(`no run record for ${runDate}`);
-  const [score, send] = await Promise.all([
+  const [score, send, sending] = await Promise.all([
     d.runs.listProgress(runDate, 'score'),
     d.runs.listProgress(runDate, 'send'),
+    d.sending.get(),
   ]);
-  const summary = summarizeCounts(run.plan, score, send);
+  const summary: RunSummary = {
+    ...summarizeCounts(run.plan, score, send),
+    ...(sending.state === 'paused' ? { sending } : {}),
+    ...(run.plan.sendCapacity ? { sendCapacity: run.plan.sendCapacity } : {}),
+  };
   await d.runs.setStatus(runDate, 'done', summary);
   // The dashboard's headline row; logMetrics flushes them as one EMF line when the handler returns.
   for (const [name, value] of Object.entries(headlineFigures(summary))) {

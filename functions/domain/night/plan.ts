@@ -1,3 +1,4 @@
+import type { SendCapacityCheck } from '../delivery/sendCapacity.js';
 import {
   type CohortForecast,
   closeDriftCheck,
@@ -40,6 +41,8 @@ export interface RunPlan {
    * the check of the forecast made that many days ago, when that night's record had one.
    */
   modelCheck?: { forecast: CohortForecast | null; closed: DriftCheck | null } | undefined;
+  /** Prepare's check that tonight's expected sends fit the SES daily quota and the send window. */
+  sendCapacity?: SendCapacityCheck | undefined;
 }
 
 /** Below these counts a maximum-likelihood fit says more about noise than about customers. */

@@ -1,3 +1,5 @@
+import type { SendingSwitch } from '../delivery/guardrail.js';
+import type { SendCapacityCheck } from '../delivery/sendCapacity.js';
 import type { RunPlan } from './plan.js';
 
 interface SegmentCounts {
@@ -41,6 +43,10 @@ export interface RunSummary {
   campaigns: CampaignSegmentSummary[];
   losers: Record<string, number>;
   send: Record<string, number>;
+  /** The kill switch when the night ended, if sending was paused. */
+  sending?: SendingSwitch | undefined;
+  /** Prepare's quota and send-window check (RunPlan.sendCapacity). */
+  sendCapacity?: SendCapacityCheck | undefined;
   work: {
     scoreInvocations: number;
     sendInvocations: number;
