@@ -10,6 +10,7 @@ import { DataImport } from './constructs/dataImport.js';
 import { DataTables } from './constructs/dataTables.js';
 import { Delivery } from './constructs/delivery.js';
 import { EmailSending } from './constructs/emailSending.js';
+import { Guardrail } from './constructs/guardrail.js';
 import { HandlerFunction } from './constructs/handlerFunction.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { NightlyRun } from './constructs/nightlyRun.js';
@@ -28,6 +29,7 @@ export class RetentionStack extends Stack {
   readonly delivery: Delivery;
   readonly nightly: NightlyRun;
   readonly monitoring: Monitoring;
+  readonly guardrail: Guardrail;
 
   constructor(scope: Construct, id: string, props: RetentionStackProps) {
     super(scope, id, props);
@@ -134,6 +136,17 @@ export class RetentionStack extends Stack {
       },
       configurationSetName,
     });
+    this.guardrail = new Guardrail(this, 'Guardrail', {
+      topic: this.monitoring.topic,
+      reputationAlarms: [
+        this.monitoring.guardrailAlarms.bounceRate,
+        this.monitoring.guardrailAlarms.complaintRate,
+      ],
+      configTable: this.data.tables.config,
+      environment,
+    });
+    this.monitoring.addGuardrailWidget(this.guardrail.trippedMetric);
+    new CfnOutput(this, 'ConfigTableName', { value: this.data.tables.config.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 

@@ -32,3 +32,56 @@ describe('send pacing in the stack', () => {
     expect(env.MAX_SEND_RATE).toBe('14');
   });
 });
+
+describe('guardrail in the stack', () => {
+  const guardrailFunction = () => {
+    const id = stack.getLogicalId(stack.guardrail.function.node.defaultChild as never);
+    return { id, fn: template.findResources('AWS::Lambda::Function')[id] as Res };
+  };
+
+  it('subscribes the guardrail Lambda to the alarm topic, naming the reputation alarms', () => {
+    const { id, fn } = guardrailFunction();
+    const topicId = stack.getLogicalId(stack.monitoring.topic.node.defaultChild as never);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: topicId },
+      Endpoint: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const names = JSON.stringify(env.GUARDRAIL_ALARM_NAMES);
+    for (const alarm of Object.values(stack.monitoring.guardrailAlarms)) {
+      expect(names).toContain(stack.getLogicalId(alarm.node.defaultChild as never));
+    }
+  });
+
+  it('gives the guardrail Lambda only GetItem and UpdateItem on the config table', () => {
+    const { fn } = guardrailFunction();
+    const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Res[];
+    const mine = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes(role));
+    const statements = mine.flatMap(
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+          .Statement,
+    );
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    const data = actions.filter((a) => a.startsWith('dynamodb:'));
+    expect(data.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    for (const a of actions) expect(a).not.toContain('*');
+    const configId = stack.getLogicalId(stack.data.tables.config.node.defaultChild as never);
+    for (const s of statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))) {
+      expect(JSON.stringify(s.Resource)).toContain(configId);
+      expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"/);
+    }
+  });
+
+  it('alarms on GuardrailTripped with the SNS topic as action', () => {
+    const topicId = stack.getLogicalId(stack.monitoring.topic.node.defaultChild as never);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GuardrailTripped',
+      Namespace: 'RetentionPipeline',
+      Threshold: 1,
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+});
