@@ -90,7 +90,7 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
  */
 async function checkCapacity(d: Deps, runDate: string): Promise<SendCapacityCheck> {
   const [previous, quota] = await Promise.all([d.runs.get<RunPlan>(addDays(runDate, -1)), d.mailer.quota()]);
-  const sent = (previous?.summary as { send?: Record<string, number> } | undefined)?.send?.['send:sent'];
+  const sent = (previous?.summary as { send?: Record<string, number> } | undefined)?.send?.sent;
   return checkSendCapacity({
     expectedSends: sent ?? 0,
     basis: sent === undefined ? 'none' : 'previous_night',
