@@ -124,6 +124,7 @@ async function applyEvent(
   if (await feedback.markEvent(event.eventId, now)) {
     await feedback.addToStats(entry.runDate, entry.campaignId, statCounter(event), event.messageId);
     result.counted += 1;
+    campaignEventMetric(entry.campaignId, event);
     await guardrail(d, event, now, result);
   } else {
     result.duplicates += 1;
@@ -151,6 +152,22 @@ async function applyEvent(
     recipients: event.recipients.map(maskEmail),
     suppress: event.suppress,
   });
+}
+
+/** Bounced / Complained / Unsubscribed per campaign (counted once per event id, like the stats). */
+function campaignEventMetric(campaignId: string, event: NormalizedSesEvent): void {
+  const name =
+    event.type === 'bounce'
+      ? 'Bounced'
+      : event.type === 'complaint'
+        ? 'Complained'
+        : event.type === 'subscription' && event.suppress === 'unsubscribed'
+          ? 'Unsubscribed'
+          : undefined;
+  if (!name) return;
+  const single = metrics.singleMetric();
+  single.addDimension('campaignId', campaignId);
+  single.addMetric(name, MetricUnit.Count, 1);
 }
 
 /**
