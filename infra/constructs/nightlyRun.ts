@@ -118,7 +118,10 @@ export class NightlyRun extends Construct {
         ],
       }),
     );
-    sendSegment.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    // GetAccount has no resource type (it reads the account's quota): Prepare checks the night fits it.
+    for (const fn of [sendSegment, prepareRun]) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    }
 
     const failed = new Fail(this, 'RunFailed', {
       comment: 'The run stopped; the cause is in the error. Re-running the same date resumes safely.',

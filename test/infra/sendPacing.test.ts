@@ -85,3 +85,24 @@ describe('guardrail in the stack', () => {
     });
   });
 });
+
+describe('Prepare reads the SES quota', () => {
+  it('may call ses:GetAccount (and nothing else of SES)', () => {
+    const role = (
+      (
+        template.findResources('AWS::Lambda::Function')[
+          stack.getLogicalId(stack.nightly.functions.prepareRun.node.defaultChild as never)
+        ] as Res
+      ).Properties.Role as { 'Fn::GetAtt': [string, string] }
+    )['Fn::GetAtt'][0];
+    const policies = (Object.values(template.findResources('AWS::IAM::Policy')) as Res[]).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(role),
+    );
+    const actions = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap(
+        (s) => (Array.isArray(s.Action) ? s.Action : [s.Action]),
+      ),
+    );
+    expect(actions.filter((a) => a.startsWith('ses:'))).toEqual(['ses:GetAccount']);
+  });
+});
