@@ -7,6 +7,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { exampleCampaignFiles, pushCampaignFiles } from '../cli/local/campaigns.js';
 import { localContext, runNight } from '../cli/local/runNight.js';
+import { sesAccountJson } from '../cli/local/services.js';
 import { openLocalSession } from '../cli/local/session.js';
 import { seedPopulation } from '../cli/seed/load.js';
 import { documentClient, sesClient } from '../functions/adapters/clients.js';
@@ -84,8 +85,10 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1500)):
     overrides: {
       MAX_SEND_RATE: '1000000',
       SEND_CONCURRENCY: String(WORKERS),
-      AWS_SES_ACCOUNT: JSON.stringify({
-        SendQuota: { Max24HourSend: 100_000_000, MaxSendRate: 1_000_000, SentLast24Hours: 0 },
+      AWS_SES_ACCOUNT: sesAccountJson({
+        Max24HourSend: 100_000_000,
+        MaxSendRate: 1_000_000,
+        SentLast24Hours: 0,
       }),
     },
   });

@@ -11,6 +11,7 @@ import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerSeedResponsesCommand } from './commands/seedResponses.js';
+import { registerSendingCommands } from './commands/sending.js';
 
 const program = new Command();
 program
@@ -32,6 +33,7 @@ registerSeedResponsesCommand(program);
 registerKeyCommands(program);
 registerForgetCommand(program);
 registerPruneCommand(program);
+registerSendingCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

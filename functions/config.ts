@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isTimeZone } from './domain/delivery/localTime.js';
+import { MAX_SEND_MAP_CONCURRENCY } from './domain/delivery/sendPacing.js';
 import { type SendWindow, sendWindowProblem } from './domain/delivery/sendWindow.js';
 
 // The one place that reads the environment. Handlers parse it once at cold start and pass typed
@@ -60,7 +61,24 @@ export const ConfigSchema = z.object({
   UNSUBSCRIBE_LINK_LIFETIME_DAYS: positiveInt.min(30).default(730),
   SES_CONFIGURATION_SET: z.string().optional(),
   MAX_SEND_RATE: z.coerce.number().positive().default(10),
-  SEND_CONCURRENCY: positiveInt.default(4),
+  /**
+   * The send Map's MaxConcurrency: each send segment takes MAX_SEND_RATE / SEND_CONCURRENCY. The
+   * stack sets it from the very value the Map uses (`sendMapConcurrency`, sendPacing.ts).
+   */
+  SEND_CONCURRENCY: positiveInt
+    .max(
+      MAX_SEND_MAP_CONCURRENCY,
+      `at most ${MAX_SEND_MAP_CONCURRENCY} (the send Map's largest MaxConcurrency)`,
+    )
+    .default(4),
+  /** Guardrail: the bounce rate (fraction) above which sending pauses. */
+  GUARDRAIL_BOUNCE_RATE: z.coerce.number().gt(0).max(1).default(0.04),
+  /** Guardrail: the complaint rate (fraction) above which sending pauses. */
+  GUARDRAIL_COMPLAINT_RATE: z.coerce.number().gt(0).max(1).default(0.0008),
+  /** Guardrail: sends in the window below which rates are not judged (too few to mean anything). */
+  GUARDRAIL_MIN_SENDS: positiveInt.default(500),
+  /** Guardrail: the rolling window of the rates, in hours. */
+  GUARDRAIL_WINDOW_HOURS: positiveInt.max(72).default(24),
   TOTAL_SEGMENTS: positiveInt.max(1_000_000).default(4),
   SCAN_PAGE_SIZE: positiveInt.max(1000).default(500),
   SCORING_SAMPLE_SIZE: positiveInt.default(200_000),

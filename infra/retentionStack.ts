@@ -1,6 +1,7 @@
 import { Aws, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { sendMapConcurrency } from '../functions/domain/delivery/sendPacing.js';
 import type { DeployConfig } from './config/deployConfig.js';
 import { AccessLogs } from './constructs/accessLogs.js';
 import { CampaignUpload } from './constructs/campaignUpload.js';
@@ -8,6 +9,7 @@ import { DataImport } from './constructs/dataImport.js';
 import { DataTables } from './constructs/dataTables.js';
 import { Delivery } from './constructs/delivery.js';
 import { EmailSending } from './constructs/emailSending.js';
+import { Guardrail } from './constructs/guardrail.js';
 import { HandlerFunction } from './constructs/handlerFunction.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { NightlyRun } from './constructs/nightlyRun.js';
@@ -27,6 +29,7 @@ export class RetentionStack extends Stack {
   readonly delivery: Delivery;
   readonly nightly: NightlyRun;
   readonly monitoring: Monitoring;
+  readonly guardrail: Guardrail;
 
   constructor(scope: Construct, id: string, props: RetentionStackProps) {
     super(scope, id, props);
@@ -43,6 +46,9 @@ export class RetentionStack extends Stack {
     // Rotated every 90 days; old keys verify for the links' lifetime (docs/operations.md).
     const unsubscribeKeys = new UnsubscribeKeys(this, 'UnsubscribeKeys').secret;
 
+    // One value for the send Map's MaxConcurrency and the handlers' SEND_CONCURRENCY: each send
+    // segment takes MAX_SEND_RATE / SEND_CONCURRENCY, so together they never exceed the rate.
+    const sendConcurrency = sendMapConcurrency(config.totalSegments);
     // What every function's config (functions/config.ts) reads; the stage's settings end here.
     const shared = {
       ...this.data.environment(),
@@ -53,6 +59,7 @@ export class RetentionStack extends Stack {
       SES_CONFIGURATION_SET: configurationSetName,
       MAX_SEND_RATE: String(config.maxSendRate),
       TOTAL_SEGMENTS: String(config.totalSegments),
+      SEND_CONCURRENCY: String(sendConcurrency),
       GLOBAL_CAP_DAYS: String(config.caps.globalCapDays),
       GLOBAL_CONTROL_PERCENT: String(config.caps.globalControlPercent),
       ORDER_RETENTION_DAYS: String(config.retention.orderDays),
@@ -78,7 +85,7 @@ export class RetentionStack extends Stack {
     this.nightly = new NightlyRun(this, 'Nightly', {
       environment,
       tables: this.data.tables,
-      maxConcurrency: Math.min(config.totalSegments, 40),
+      maxConcurrency: sendConcurrency,
       sesIdentityArns: [
         this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.sender.domain }),
       ],
@@ -126,6 +133,17 @@ export class RetentionStack extends Stack {
       },
       configurationSetName,
     });
+    this.guardrail = new Guardrail(this, 'Guardrail', {
+      topic: this.monitoring.topic,
+      reputationAlarms: [
+        this.monitoring.guardrailAlarms.bounceRate,
+        this.monitoring.guardrailAlarms.complaintRate,
+      ],
+      configTable: this.data.tables.config,
+      environment,
+    });
+    this.monitoring.addGuardrailWidget(this.guardrail.trippedMetric);
+    new CfnOutput(this, 'ConfigTableName', { value: this.data.tables.config.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 

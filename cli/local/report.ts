@@ -68,6 +68,13 @@ export function formatSummary(report: RunReport): string {
   out.push(table('\nSending', sorted(report.send)));
   // When each zone's emails go out (UTC, and the local window they were planned in).
   if (report.waves) out.push(`\n${formatWaves(report.waves).join('\n')}\n`);
+  if (report.sending?.state === 'paused') {
+    out.push(
+      `Sending PAUSED (kill switch, set by ${report.sending.setBy ?? '?'} at ${report.sending.at ?? '?'}): ${report.sending.reason ?? ''}\n` +
+        '  the rest stays queued; `retention sending resume`, then `retention run --date <this date>` sends it\n',
+    );
+  }
+  for (const problem of report.sendCapacity?.problems ?? []) out.push(`Send capacity warning: ${problem}\n`);
   const w = report.work;
   out.push(
     `\nWork done: DynamoDB ${n(Object.values(w.dynamodb.calls).reduce((a, b) => a + b, 0))} calls, ` +

@@ -81,9 +81,7 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     AWS_ENDPOINT_URL_SESV2: sesEndpoint,
-    AWS_SES_ACCOUNT: JSON.stringify({
-      SendQuota: { Max24HourSend: 1_000_000, MaxSendRate: 1000, SentLast24Hours: 0 },
-    }),
+    AWS_SES_ACCOUNT: sesAccountJson({ Max24HourSend: 1_000_000, MaxSendRate: 1000, SentLast24Hours: 0 }),
     POWERTOOLS_LOG_LEVEL: 'WARN',
     POWERTOOLS_SERVICE_NAME: 'retention-pipeline',
     SENDER_EMAIL: 'offers@shop.example.com',
@@ -112,6 +110,33 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
       await Promise.all([dynamo.stop(), new Promise<void>((resolve) => sesServer.close(() => resolve()))]);
     },
   };
+}
+
+/**
+ * The emulator's GetAccount answer (AWS_SES_ACCOUNT). It validates the whole account object and
+ * answers 400 when only SendQuota is given, so the handlers would never learn the quota.
+ */
+export function sesAccountJson(sendQuota: {
+  Max24HourSend: number;
+  MaxSendRate: number;
+  SentLast24Hours: number;
+}): string {
+  return JSON.stringify({
+    DedicatedIpAutoWarmupEnabled: false,
+    Details: {
+      AdditionalContactEmailAddresses: [],
+      ContactLanguage: 'EN',
+      MailType: 'MARKETING',
+      ReviewDetails: { CaseId: 'local', Status: 'GRANTED' },
+      UseCaseDescription: 'local runs',
+      WebsiteURL: 'http://127.0.0.1',
+    },
+    EnforcementStatus: 'HEALTHY',
+    ProductionAccessEnabled: true,
+    SendingEnabled: true,
+    SendQuota: sendQuota,
+    SuppressionAttributes: { SuppressedReasons: [] },
+  });
 }
 
 async function ensureTables(endpoint: string): Promise<void> {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { COUNTER_SHARDS, shardOf } from '../domain/delivery/guardrail.js';
 import {
   type EvidenceOutcome,
   isPending,
@@ -29,9 +36,15 @@ export interface CampaignSendStats {
   counters: Record<string, number>;
 }
 
+/** The one item per campaign of earlier versions; still read, so nothing counted before is lost. */
 const statsKey = (runDate: string, campaignId: string) => ({
   pk: `STATS#${runDate}`,
   sk: `CAMPAIGN#${campaignId}`,
+});
+/** Shard `shard` of a campaign's counters (campaign ids are slugs and cannot contain `#`). */
+const statsShardKey = (runDate: string, campaignId: string, shard: number) => ({
+  pk: `STATS#${runDate}`,
+  sk: `CAMPAIGN#${campaignId}#S${String(shard).padStart(2, '0')}`,
 });
 const markerKey = (eventId: string) => ({ pk: `SESEVENT#${eventId}`, sk: 'SEEN' });
 
@@ -94,7 +107,7 @@ function ledgerFields(event: NormalizedSesEvent): {
  *   `PENDING_LEDGER_STATUSES`): the condition closes the race between the handler's read and the
  *   send stage's outcome Put.
  * - Counters: a marker item `SESEVENT#<eventId>` is put with `attribute_not_exists` first and the
- *   counter item `STATS#<runDate>` / `CAMPAIGN#<campaignId>` is incremented (ADD) only when the marker
+ *   counter item `STATS#<runDate>` / `CAMPAIGN#<campaignId>#S<shard>` is incremented (ADD) only when the marker
  *   was new. DynamoDB Local (dynalite) has no transactions, so the two writes are separate: a crash
  *   between them loses that one increment (the retry sees the marker and skips); it never counts twice.
  */
@@ -234,12 +247,22 @@ export class SendFeedbackStore {
     );
   }
 
-  /** Counters are top-level number attributes of the stats item (ADD creates them at 0). */
-  async addToStats(runDate: string, campaignId: string, counter: string, by = 1): Promise<void> {
+  /**
+   * Counters are top-level number attributes (ADD creates them at 0) of one of COUNTER_SHARDS items
+   * per campaign and night, chosen from the SES message id: every SES event of a big night used to
+   * ADD to one item, a hot key. `shardKey` is the message id (any stable id of the event's message).
+   */
+  async addToStats(
+    runDate: string,
+    campaignId: string,
+    counter: string,
+    shardKey: string,
+    by = 1,
+  ): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tables.config,
-        Key: statsKey(runDate, campaignId),
+        Key: statsShardKey(runDate, campaignId, shardOf(shardKey, COUNTER_SHARDS)),
         UpdateExpression: 'SET #rd = :rd, #cid = :cid ADD #c :by',
         ExpressionAttributeNames: { '#rd': 'runDate', '#cid': 'campaignId', '#c': `n_${counter}` },
         ExpressionAttributeValues: { ':rd': runDate, ':cid': campaignId, ':by': by },
@@ -247,18 +270,29 @@ export class SendFeedbackStore {
     );
   }
 
+  /** The campaign's counters: the sum of its shards (and of the unsharded item of earlier versions). */
   async getStats(runDate: string, campaignId: string): Promise<CampaignSendStats | undefined> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.tables.config,
-        Key: statsKey(runDate, campaignId),
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
+    const keys = [
+      statsKey(runDate, campaignId),
+      ...Array.from({ length: COUNTER_SHARDS }, (_, s) => statsShardKey(runDate, campaignId, s)),
+    ];
+    const items: Record<string, unknown>[] = [];
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+      [this.tables.config]: { Keys: keys, ConsistentRead: true },
+    };
+    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt > 10) throw new Error('campaign statistics: BatchGetItem kept returning unprocessed keys');
+      const out = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+      items.push(...(out.Responses?.[this.tables.config] ?? []));
+      request = out.UnprocessedKeys as typeof request;
+    }
+    if (items.length === 0) return undefined;
     const counters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(out.Item)) {
-      if (k.startsWith('n_') && typeof v === 'number') counters[k.slice(2)] = v;
+    for (const item of items) {
+      for (const [k, v] of Object.entries(item)) {
+        if (k.startsWith('n_') && typeof v === 'number')
+          counters[k.slice(2)] = (counters[k.slice(2)] ?? 0) + v;
+      }
     }
     return { runDate, campaignId, counters };
   }

@@ -4,6 +4,7 @@ import { documentClient, sesClient } from '../adapters/clients.js';
 import { CustomerStore } from '../adapters/customerStore.js';
 import { LedgerStore } from '../adapters/ledgerStore.js';
 import { RunStore } from '../adapters/runStore.js';
+import { ReputationCounters, SendingControl } from '../adapters/sendingControl.js';
 import { SesMailer } from '../adapters/sesMailer.js';
 import { SuppressionStore } from '../adapters/suppressionStore.js';
 import { tableNames } from '../adapters/tableNames.js';
@@ -19,6 +20,9 @@ export interface Deps {
   suppression: SuppressionStore;
   campaigns: CampaignStore;
   mailer: SesMailer;
+  /** The kill switch and the guardrail's counters (config table). */
+  sending: SendingControl;
+  reputation: ReputationCounters;
 }
 
 /** Built per invocation from the environment (cheap: the SDK clients themselves are cached). */
@@ -34,6 +38,8 @@ export function deps(): Deps {
     suppression: new SuppressionStore(db, tables, config.ERASURE_SALT),
     campaigns: new CampaignStore(db, tables),
     mailer: new SesMailer(sesClient()),
+    sending: new SendingControl(db, tables),
+    reputation: new ReputationCounters(db, tables),
   };
 }
 

@@ -1,13 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { checkSendCapacity, type SendCapacityCheck } from '../domain/delivery/sendCapacity.js';
 import { addDays, isoDateSchema } from '../domain/night/dates.js';
 import { buildRunPlan, type RunPlan } from '../domain/night/plan.js';
 import { DRIFT_CHECK_DAYS } from '../domain/scoring/driftCheck.js';
 import type { PurchaseAggregates } from '../domain/types.js';
+import { SEND_CAPACITY_METRIC } from '../telemetryNames.js';
 import { nightNow } from './clock.js';
 import { type Deps, deps, logger } from './deps.js';
 import { metrics, tracer } from './observability.js';
@@ -59,6 +62,7 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
       holdoutSalt: d.config.HOLDOUT_SALT,
     },
   });
+  plan.sendCapacity = await checkCapacity(d, runDate);
   const { record } = await d.runs.createOrGet<RunPlan>({
     runDate,
     createdAt: new Date().toISOString(),
@@ -81,7 +85,27 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
     modelWarnings: plan.models?.fit?.warnings ?? [],
     modelCheck: plan.modelCheck?.closed?.message,
   });
+  if (plan.sendCapacity.problems.length > 0) {
+    metrics.addMetric(SEND_CAPACITY_METRIC, MetricUnit.Count, 1);
+    logger.warn("tonight's sends will not all fit", { runDate, ...plan.sendCapacity });
+  }
   return output(record.plan, record.totalSegments, false);
+}
+
+/**
+ * Expected sends are the previous night's sent count (its run summary): the best cheap estimate
+ * before scoring, as a night's audience changes slowly. No previous night: 0, nothing to warn about.
+ */
+async function checkCapacity(d: Deps, runDate: string): Promise<SendCapacityCheck> {
+  const [previous, quota] = await Promise.all([d.runs.get<RunPlan>(addDays(runDate, -1)), d.mailer.quota()]);
+  const sent = (previous?.summary as { send?: Record<string, number> } | undefined)?.send?.sent;
+  return checkSendCapacity({
+    expectedSends: sent ?? 0,
+    basis: sent === undefined ? 'none' : 'previous_night',
+    quota,
+    maxSendRate: Math.min(d.config.MAX_SEND_RATE, quota?.maxSendRate ?? Number.POSITIVE_INFINITY),
+    window: d.config.SEND_WINDOW,
+  });
 }
 
 function output(plan: RunPlan, totalSegments: number, reused: boolean): PrepareOutput {

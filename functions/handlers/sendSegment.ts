@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -9,8 +10,10 @@ import type { Counts, SegmentProgress } from '../adapters/runStore.js';
 import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
 import { entriesToSettle, isLegacyClaim, isPending, PENDING_STATUSES } from '../domain/delivery/ledger.js';
 import { awaitWindow } from '../domain/delivery/sendClock.js';
+import { segmentSendShare } from '../domain/delivery/sendPacing.js';
 import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
 import { addCount } from '../domain/night/counts.js';
+import { SEND_PAUSED_METRIC } from '../telemetryNames.js';
 import { sendClockFor } from './clock.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
@@ -86,12 +89,16 @@ async function sendSegment(event: unknown, context: Context): Promise<SendSegmen
   };
   if (progress.intent) await commit({ counts: await settleAbandonedIntent(d, progress) });
 
-  // Each concurrent segment gets its share of the account's send rate, shared again with the waves
-  // whose windows overlap this one's (they may send at the same time).
-  const rate =
-    Math.min(d.config.MAX_SEND_RATE, quota?.maxSendRate ?? Number.POSITIVE_INFINITY) /
-    d.config.SEND_CONCURRENCY /
-    (wave.overlapping ?? 1);
+  // The segments the send Map runs at once share the account's rate (functions/domain/delivery/sendPacing.ts),
+  // and share it again with the waves whose windows overlap this one's (they may send at the same time).
+  const share = segmentSendShare({
+    configuredRate: d.config.MAX_SEND_RATE,
+    accountRate: quota?.maxSendRate,
+    concurrency: d.config.SEND_CONCURRENCY,
+    totalSegments: input.totalSegments,
+    segment: input.segment,
+  });
+  const rate = share.rate / (wave.overlapping ?? 1);
   const groupSize = Math.max(1, Math.min(MAX_GROUP, Math.floor(rate * GROUP_SECONDS)));
   const ctx: SendContext = {
     d,
@@ -102,6 +109,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SendSegmen
       maxSendRate: rate,
       max24HourSend: quota?.max24HourSend ?? -1,
       sentLast24Hours: quota?.sentLast24Hours ?? 0,
+      initialTokens: share.initialTokens,
       // Monotonic and finer than a millisecond: with Date.now() two sends in the same millisecond
       // wait for the next one, which caps a segment at 1,000 sends/s whatever the configured rate.
       now: () => performance.now(),
@@ -171,7 +179,9 @@ async function sendSegment(event: unknown, context: Context): Promise<SendSegmen
         await storeOutcomes(d, outcomes, counts);
         continue;
       }
-      const [suppressed] = await Promise.all([
+      const [sending, suppressed] = await Promise.all([
+        // The kill switch, read before every group (set by the guardrail, its alarm or by hand).
+        d.sending.get(),
         d.suppression.suppressedAmong(
           group.flatMap((e) => {
             const c = customers.get(e.customerId);
@@ -187,6 +197,19 @@ async function sendSegment(event: unknown, context: Context): Promise<SendSegmen
           },
         }),
       ]);
+      if (sending.state === 'paused') {
+        // Nothing of this group was sent: drop the intent, leave every entry queued for a re-run of
+        // the date after `retention sending resume`. The segment is not done, only stopped.
+        addCount(counts, 'send:paused');
+        await commit({ counts, intent: undefined });
+        metrics.addMetric(SEND_PAUSED_METRIC, MetricUnit.Count, 1);
+        logger.warn('sending paused by the kill switch; entries stay queued', {
+          segment: input.segment,
+          reason: sending.reason,
+          setBy: sending.setBy,
+        });
+        return result(true);
+      }
       const outcomes: EntryOutcome[] = [];
       for (const entry of group) {
         const outcome = await sendOne(
@@ -199,6 +222,13 @@ async function sendSegment(event: unknown, context: Context): Promise<SendSegmen
         outcomes.push(outcome);
       }
       await storeOutcomes(d, outcomes, counts);
+      // The guardrail's denominator: this group's sends on the segment's shard of the hour.
+      await d.reputation.add(
+        'sends',
+        outcomes.filter((o) => o.kind === 'final' && o.entry.status === 'sent').length,
+        new Date(),
+        input.segment,
+      );
     }
     if (released > 0 && pageRetries < MAX_PAGE_RETRIES) {
       // Entries released on this page: pass over the same page again (same start key) so they are

@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -7,8 +8,11 @@ import { documentClient } from '../adapters/clients.js';
 import { isPendingLedgerStatus, SendFeedbackStore, statCounter } from '../adapters/sendStats.js';
 import { customerSubject, emailSubject } from '../adapters/suppressionStore.js';
 import { tableNames } from '../adapters/tableNames.js';
+import { maskEmail } from '../domain/delivery/emailAddress.js';
+import { judgeReputation, shardOf } from '../domain/delivery/guardrail.js';
 import { decodeSendTag } from '../domain/delivery/sendTag.js';
 import { type NormalizedSesEvent, parseSesEvent } from '../domain/delivery/sesEvents.js';
+import { GUARDRAIL_METRIC } from '../telemetryNames.js';
 import { type Deps, deps, logger } from './deps.js';
 import { metrics, tracer } from './observability.js';
 
@@ -32,6 +36,8 @@ export interface SesEventsResult {
    * `LedgerOutcomePending` so that the event is redelivered.
    */
   pending: number;
+  /** Set when this input tripped the guardrail: the kill switch's reason. */
+  paused?: string;
   /** Where an unrecognised input was parked (`PARKED#<day>/<time>#<hash>` in the config table). */
   parked?: string;
 }
@@ -116,8 +122,10 @@ async function applyEvent(
   }
   // 3. Counters: marker first (attribute_not_exists), then ADD; a duplicate finds the marker.
   if (await feedback.markEvent(event.eventId, now)) {
-    await feedback.addToStats(entry.runDate, entry.campaignId, statCounter(event));
+    await feedback.addToStats(entry.runDate, entry.campaignId, statCounter(event), event.messageId);
     result.counted += 1;
+    campaignEventMetric(entry.campaignId, event);
+    await guardrail(d, event, now, result);
   } else {
     result.duplicates += 1;
   }
@@ -145,6 +153,57 @@ async function applyEvent(
     recipients: event.recipients.length,
     suppress: event.suppress,
   });
+}
+
+/** Bounced / Complained / Unsubscribed per campaign (counted once per event id, like the stats). */
+function campaignEventMetric(campaignId: string, event: NormalizedSesEvent): void {
+  const name =
+    event.type === 'bounce'
+      ? 'Bounced'
+      : event.type === 'complaint'
+        ? 'Complained'
+        : event.type === 'subscription' && event.suppress === 'unsubscribed'
+          ? 'Unsubscribed'
+          : undefined;
+  if (!name) return;
+  const single = metrics.singleMetric();
+  single.addDimension('campaignId', campaignId);
+  single.addMetric(name, MetricUnit.Count, 1);
+}
+
+/**
+ * The guardrail's event side: a hard bounce or a complaint adds to the sharded reputation counters
+ * of its hour, then the rolling window is judged (functions/domain/delivery/guardrail.ts). Crossing a
+ * threshold sets the kill switch (conditionally: the first trip wins, later ones change nothing) and
+ * emits `GuardrailTripped`, which an alarm on the SNS topic watches.
+ */
+async function guardrail(
+  d: Deps,
+  event: NormalizedSesEvent,
+  now: Date,
+  result: SesEventsResult,
+): Promise<void> {
+  const kind =
+    event.type === 'bounce' && event.bounceType === 'Permanent'
+      ? 'bounces'
+      : event.type === 'complaint'
+        ? 'complaints'
+        : undefined;
+  if (!kind) return;
+  await d.reputation.add(kind, 1, now, shardOf(event.messageId));
+  const totals = await d.reputation.totals(now, d.config.GUARDRAIL_WINDOW_HOURS);
+  const verdict = judgeReputation(totals, {
+    bounceRate: d.config.GUARDRAIL_BOUNCE_RATE,
+    complaintRate: d.config.GUARDRAIL_COMPLAINT_RATE,
+    minSends: d.config.GUARDRAIL_MIN_SENDS,
+  });
+  if (!verdict.trip) return;
+  const reason = `guardrail: ${verdict.reason} over the last ${d.config.GUARDRAIL_WINDOW_HOURS} h`;
+  if (await d.sending.pause(reason, 'guardrail:sesEvents', now)) {
+    result.paused = reason;
+    metrics.addMetric(GUARDRAIL_METRIC, MetricUnit.Count, 1);
+    logger.warn('guardrail tripped: sending paused (kill switch)', { reason, totals });
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { isoDateSchema } from '../domain/night/dates.js';
-import { headlineFigures } from '../domain/night/headlineFigures.js';
+import { campaignFigures, headlineFigures } from '../domain/night/headlineFigures.js';
 import type { RunPlan } from '../domain/night/plan.js';
 import { type RunSummary, summarizeCounts } from '../domain/night/summary.js';
 import { deps, logger } from './deps.js';
@@ -19,11 +19,16 @@ async function summarize(event: unknown, _context: Context): Promise<RunSummary>
   const d = deps();
   const run = await d.runs.get<RunPlan>(runDate);
   if (!run) throw new Error(`no run record for ${runDate}`);
-  const [score, send] = await Promise.all([
+  const [score, send, sending] = await Promise.all([
     d.runs.listProgress(runDate, 'score'),
     d.runs.listProgress(runDate, 'send'),
+    d.sending.get(),
   ]);
-  const summary = summarizeCounts(run.plan, score, send);
+  const summary: RunSummary = {
+    ...summarizeCounts(run.plan, score, send),
+    ...(sending.state === 'paused' ? { sending } : {}),
+    ...(run.plan.sendCapacity ? { sendCapacity: run.plan.sendCapacity } : {}),
+  };
   await d.runs.setStatus(runDate, 'done', summary);
   // Written after the summary so a retried Summarize rewrites the same figures.
   await d.runs.keepFigures({
@@ -36,6 +41,12 @@ async function summarize(event: unknown, _context: Context): Promise<RunSummary>
   // The dashboard's headline row; logMetrics flushes them as one EMF line when the handler returns.
   for (const [name, value] of Object.entries(headlineFigures(summary))) {
     metrics.addMetric(name, MetricUnit.Count, value);
+  }
+  // Per campaign (sent, failed, held out); bounced, complained and unsubscribed come from sesEvents.
+  for (const [campaignId, figures] of campaignFigures(summary)) {
+    const single = metrics.singleMetric();
+    single.addDimension('campaignId', campaignId);
+    for (const [name, value] of Object.entries(figures)) single.addMetric(name, MetricUnit.Count, value);
   }
   logger.info('run summary', { runDate, customers: summary.customers, outcomes: summary.outcomes });
   return summary;

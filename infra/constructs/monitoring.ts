@@ -18,7 +18,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { HEADLINE_METRICS } from '../../functions/domain/night/headlineFigures.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetryNames.js';
+import { METRICS_NAMESPACE, SEND_PAUSED_METRIC, SERVICE_NAME } from '../../functions/telemetryNames.js';
 import type { HandlerFunction } from './handlerFunction.js';
 
 /** SES's bounce rate above which the account is at risk (SES reviews at 5 %). */
@@ -171,6 +171,32 @@ export class Monitoring extends Construct {
     }
 
     this.dashboard = this.buildDashboard(props);
+  }
+
+  /** The guardrail's row: the kill-switch trips against the reputation rates that cause them. */
+  addGuardrailWidget(tripped: Metric): void {
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Guardrail: kill-switch trips, paused send segments',
+        left: [
+          tripped.with({ label: 'GuardrailTripped' }),
+          new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: SEND_PAUSED_METRIC,
+            dimensionsMap: { service: SERVICE_NAME },
+            statistic: 'Sum',
+            period: Duration.minutes(5),
+            label: 'SendPaused (segments stopped)',
+          }),
+        ],
+        right: [this.guardrailAlarms.bounceRate.metric, this.guardrailAlarms.complaintRate.metric],
+        rightAnnotations: [
+          { value: BOUNCE_RATE_THRESHOLD, label: 'bounce 4 %' },
+          { value: COMPLAINT_RATE_THRESHOLD, label: 'complaint 0.08 %' },
+        ],
+        width: 24,
+      }),
+    );
   }
 
   private buildDashboard(props: MonitoringProps): Dashboard {

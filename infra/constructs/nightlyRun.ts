@@ -130,14 +130,17 @@ export class NightlyRun extends Construct {
         ],
       }),
     );
-    // The account's send quota and rate (the send stage paces itself by them): an account-level read.
-    sendSegment.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
-    acknowledgeWildcards(sendSegment.role!, {
-      actions: ['ses:GetAccount'],
-      resource: /^\*$/,
-      reason:
-        'ses:GetAccount reads the account\'s sending quota; it has no resource type, so IAM only accepts Resource "*"',
-    });
+    // GetAccount has no resource type (it reads the account's quota): the send stage paces itself by
+    // it, and Prepare checks that the night fits it.
+    for (const fn of [sendSegment, prepareRun]) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+      acknowledgeWildcards(fn.role!, {
+        actions: ['ses:GetAccount'],
+        resource: /^\*$/,
+        reason:
+          'ses:GetAccount reads the account\'s sending quota; it has no resource type, so IAM only accepts Resource "*"',
+      });
+    }
     for (const fn of [scoreSegment, sendSegment]) {
       acknowledgeWildcards(
         fn.role!,

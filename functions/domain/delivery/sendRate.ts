@@ -26,6 +26,8 @@ export interface SendRateLimiterOptions {
   sentLast24Hours: number;
   /** Bucket capacity (largest burst). Default 1: evenly spaced sends, no burst at start-up. */
   burst?: number;
+  /** Tokens at start-up (0..burst, default burst): a segment's stagger among those sending at once. */
+  initialTokens?: number;
   now: Clock['now'];
   sleep: Sleep;
 }
@@ -65,7 +67,11 @@ export function createSendRateLimiter(options: SendRateLimiterOptions): SendRate
   if (!(Number.isFinite(burst) && burst >= 1)) throw new Error('burst must be >= 1');
   const perMs = maxSendRate / 1000;
   let quota = remainingDailyQuota(options.max24HourSend, options.sentLast24Hours);
-  let tokens = burst;
+  const initial = options.initialTokens ?? burst;
+  if (!(Number.isFinite(initial) && initial >= 0 && initial <= burst)) {
+    throw new Error('initialTokens must be within 0..burst');
+  }
+  let tokens = initial;
   let last = now();
   let grantedCount = 0;
 

@@ -31,3 +31,18 @@ export function headlineFigures(summary: RunSummary): Record<HeadlineMetric, num
     IncompleteSegments: summary.work.incompleteSegments,
   };
 }
+
+/** Per-campaign figures of the night, emitted with a `campaignId` dimension (Summarize). */
+export function campaignFigures(
+  summary: RunSummary,
+): Map<string, { Sent: number; SendFailed: number; HeldOut: number }> {
+  const out = new Map<string, { Sent: number; SendFailed: number; HeldOut: number }>();
+  for (const c of summary.campaigns) {
+    const f = out.get(c.campaignId) ?? { Sent: 0, SendFailed: 0, HeldOut: 0 };
+    f.Sent += c.sent;
+    f.SendFailed += c.failed + c.ambiguous;
+    f.HeldOut += c.holdout + c.globalControl;
+    out.set(c.campaignId, f);
+  }
+  return out;
+}

@@ -1,3 +1,4 @@
+import type { SendCapacityCheck } from '../delivery/sendCapacity.js';
 import {
   type CohortForecast,
   closeDriftCheck,
@@ -46,6 +47,8 @@ export interface RunPlan {
    * that has closed by then is not planned), the default zone and the program's window.
    */
   delivery?: DeliveryPlan | undefined;
+  /** Prepare's check that tonight's expected sends fit the SES daily quota and the send window. */
+  sendCapacity?: SendCapacityCheck | undefined;
 }
 
 export interface DeliveryPlan {

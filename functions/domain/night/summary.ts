@@ -1,3 +1,5 @@
+import type { SendingSwitch } from '../delivery/guardrail.js';
+import type { SendCapacityCheck } from '../delivery/sendCapacity.js';
 import { type SendWave, wavesFromCounts } from '../delivery/sendWaves.js';
 import type { RunPlan } from './plan.js';
 
@@ -46,6 +48,10 @@ export interface RunSummary {
   send: Record<string, number>;
   /** The local-time send waves, in opening order, with what each sent and what missed its window. */
   waves?: WaveSummary[] | undefined;
+  /** The kill switch when the night ended, if sending was paused. */
+  sending?: SendingSwitch | undefined;
+  /** Prepare's quota and send-window check (RunPlan.sendCapacity). */
+  sendCapacity?: SendCapacityCheck | undefined;
   work: {
     scoreInvocations: number;
     sendInvocations: number;
