@@ -8,7 +8,6 @@ import { documentClient } from '../adapters/clients.js';
 import { isPendingLedgerStatus, SendFeedbackStore, statCounter } from '../adapters/sendStats.js';
 import { customerSubject, emailSubject } from '../adapters/suppressionStore.js';
 import { tableNames } from '../adapters/tableNames.js';
-import { maskEmail } from '../domain/delivery/emailAddress.js';
 import { judgeReputation, shardOf } from '../domain/delivery/guardrail.js';
 import { decodeSendTag } from '../domain/delivery/sendTag.js';
 import { type NormalizedSesEvent, parseSesEvent } from '../domain/delivery/sesEvents.js';
