@@ -3,13 +3,18 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeKeyRing, rotateLocalKeyFile } from '../../cli/local/keys.js';
 import { loadUnsubscribeKeys } from '../../functions/adapters/unsubscribeKeys.js';
 import {
   signUnsubscribeToken,
   verifyUnsubscribeToken,
 } from '../../functions/domain/delivery/unsubscribeToken.js';
+
+// As the CLI runs (cli/localDefaults.ts): the rotation steps' INFO lines stay out of the test output.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+});
 
 const run = promisify(execFile);
 const secret = (n: number) => Buffer.alloc(32, n).toString('base64url');
