@@ -6,7 +6,7 @@ import type { LocalSession } from '../../cli/local/session.js';
 import { maxInWindow, sendWindowBound } from '../../functions/domain/delivery/sendPacing.js';
 import type { SegmentOutput } from '../../functions/handlers/segmentInput.js';
 import { openTestSession, seedWithExamples } from '../support/localWorld.js';
-import { cloneQueued, type RecordedSend, recordSends, scanLedger } from '../support/sesRecorder.js';
+import { cloneQueued, type RecordedSend, recordSends, scanLedger, wideWave } from '../support/sesRecorder.js';
 
 // The pacing proof of docs/delivery.md: N send segments at once (as the send Map runs them), each
 // taking its share of the account's rate, against the SES emulator. From the send timestamps, no
@@ -49,7 +49,7 @@ describe('send pacing across parallel segments', () => {
           let out: SegmentOutput;
           do {
             out = await handler(
-              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS },
+              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS, wave: wideWave(RUN_DATE) },
               localContext('sendSegment', 15 * 60_000),
             );
           } while (!out.done);

@@ -22,8 +22,11 @@ function definitionText(): string {
 
 describe('send pacing in the stack', () => {
   it('gives the send Lambda the send Map MaxConcurrency as SEND_CONCURRENCY', () => {
-    const states = JSON.parse(definitionText()).States as Record<string, { MaxConcurrency?: number }>;
-    const mapConcurrency = states.SendSegments?.MaxConcurrency;
+    // The segments of one wave are sent by the inner Map of the wave Map (infra/constructs/sendWavesMap.ts).
+    type State = { MaxConcurrency?: number; ItemProcessor?: { States: Record<string, State> } };
+    const states = JSON.parse(definitionText()).States as Record<string, State>;
+    const waveStates = states.SendWaves?.ItemProcessor?.States ?? {};
+    const mapConcurrency = waveStates.SendWaveSegments?.MaxConcurrency;
     expect(mapConcurrency).toBe(40);
     const fnLogicalId = stack.getLogicalId(stack.nightly.functions.sendSegment.node.defaultChild as never);
     const fn = template.findResources('AWS::Lambda::Function')[fnLogicalId] as Res;

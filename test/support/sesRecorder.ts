@@ -57,9 +57,21 @@ export async function scanLedger(tables: TableNames): Promise<LedgerEntry[]> {
 }
 
 /**
+ * The clones' send wave: one wide window, so the stage's window check always passes (the session's
+ * simulated clock jumps to its opening), as in bench/sending.ts.
+ */
+export function wideWave(runDate: string): { waveId: string; opensAt: string; closesAt: string } {
+  return {
+    waveId: `${runDate}T00:00Z/${runDate}T23:59Z`,
+    opensAt: `${runDate}T00:00:00.000Z`,
+    closesAt: `${runDate}T23:59:00.000Z`,
+  };
+}
+
+/**
  * Clones the night's sent decisions into `n` queued ledger entries for fresh customers (own id and
- * address), spread round-robin over `segments` (as bench/sending.ts does), so the send stage has
- * enough to send without seeding a bigger population.
+ * address), spread round-robin over `segments` (as bench/sending.ts does) in one wide wave
+ * (`wideWave`), so the send stage has enough to send without seeding a bigger population.
  */
 export async function cloneQueued(
   tables: TableNames,
@@ -85,11 +97,13 @@ export async function cloneQueued(
       customerId,
       profile: { ...original.profile, customerId, email: `clone.${i}@example.com` },
     });
-    const { messageId: _m, finishedAt: _f, reason: _r, ...rest } = base;
+    const { messageId: _m, finishedAt: _f, reason: _r, sentAt: _s, ...rest } = base;
+    const wave = wideWave(runDate).waveId;
     queued.push({
       ...rest,
       sendKey: ledgerKey(runDate, base.campaignId, customerId),
-      runShard: runShard(runDate, segment),
+      runShard: runShard(runDate, segment, wave),
+      wave,
       segment,
       customerId,
       status: 'queued',
