@@ -1,6 +1,7 @@
 import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerChaosCommand } from './commands/chaos.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -21,6 +22,7 @@ registerModelCommands(program);
 registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
+registerChaosCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
