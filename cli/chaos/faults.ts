@@ -24,6 +24,7 @@ export const FAULT_KINDS = [
   'ses-events-duplicate',
   'ses-events-reorder',
   'clock-skew',
+  'ses-events-timeout',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -46,7 +47,15 @@ export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
   'ses-events-duplicate': 0.3,
   'ses-events-reorder': 1,
   'clock-skew': 1,
+  'ses-events-timeout': 0.05,
 };
+
+/**
+ * Not in `all`: the SES events handler timing out between its seen-event marker and its counter
+ * increment loses that increment (a known limit without transactions, functions/adapters/sendStats.ts),
+ * which the statistics invariant then reports. `--faults all,ses-events-timeout` shows it.
+ */
+const NOT_IN_ALL: readonly FaultKind[] = ['ses-events-timeout'];
 
 export type FaultPlan = Partial<Record<FaultKind, number>>;
 
@@ -61,7 +70,7 @@ export function parseFaultList(text: string): FaultPlan {
   for (const raw of trimmed.split(',')) {
     const item = raw.trim();
     if (item === 'all') {
-      Object.assign(plan, DEFAULT_RATES);
+      for (const kind of FAULT_KINDS) if (!NOT_IN_ALL.includes(kind)) plan[kind] = DEFAULT_RATES[kind];
       continue;
     }
     const [name, rateText, extra] = item.split('=');
@@ -110,6 +119,7 @@ interface Invocation {
   killed: boolean;
   /** SDK calls left before the task's timeout strikes (undefined: it does not time out). */
   callsLeft?: number;
+  kind?: FaultKind;
   kill?: () => void;
 }
 
@@ -182,8 +192,8 @@ export class FaultInjector {
     this.nightTargets = {};
     if (this.chance('crash-score')) this.nightTargets.customerWrite = this.int(2, 60);
     // The two send deaths strike apart, in either order, so that the night goes on sending after each.
-    const first = this.int(5, 40);
-    const second = first + this.int(20, 60);
+    const first = this.int(3, 20);
+    const second = first + this.int(5, 25);
     const beforeFirst = this.random.chance(0.5);
     if (this.chance('crash-send')) this.nightTargets.sendBefore = beforeFirst ? first : second;
     if (this.chance('crash-after-send')) this.nightTargets.sendAfter = beforeFirst ? second : first;
@@ -208,7 +218,7 @@ export class FaultInjector {
     if (inv.killed) throw errorWith('Task timed out', { name: 'States.Timeout' });
     if (inv.callsLeft !== undefined && --inv.callsLeft <= 0) {
       inv.killed = true;
-      this.count('lambda-timeout');
+      this.count(inv.kind ?? 'lambda-timeout');
       inv.kill?.();
       throw errorWith('Task timed out', { name: 'States.Timeout' });
     }
@@ -221,7 +231,8 @@ export class FaultInjector {
         this.gate();
         if (!this.enabled || context.commandName !== 'SendEmailCommand') return next(args);
         this.sendCalls += 1;
-        if (this.nightTargets.sendBefore === this.sendCalls) this.die('crash-send');
+        if (this.sendCalls >= (this.nightTargets.sendBefore ?? Number.POSITIVE_INFINITY))
+          this.die('crash-send');
         const throttle = this.chance('ses-throttle');
         const fiveXx = this.chance('ses-5xx');
         const timeout = this.chance('ses-timeout');
@@ -263,7 +274,9 @@ export class FaultInjector {
             at: new Date().toISOString(),
           });
         }
-        if (this.nightTargets.sendAfter === this.sendCalls) this.die('crash-after-send');
+        // At or after the target: the target call itself may have been throttled before reaching SES.
+        if (this.sendCalls >= (this.nightTargets.sendAfter ?? Number.POSITIVE_INFINITY))
+          this.die('crash-after-send');
         if (timeout) {
           this.count('ses-timeout');
           throw errorWith('Connection timed out after 5000 ms', { name: 'TimeoutError' });
@@ -295,7 +308,8 @@ export class FaultInjector {
         const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
         if (command === 'UpdateItemCommand' && input.TableName === this.customersTable) {
           this.customerWrites += 1;
-          if (this.nightTargets.customerWrite === this.customerWrites) this.die('crash-score');
+          if (this.customerWrites >= (this.nightTargets.customerWrite ?? Number.POSITIVE_INFINITY))
+            this.die('crash-score');
         }
         if (command === 'BatchWriteItemCommand' || command === 'BatchGetItemCommand') {
           if (this.chance('dynamo-unprocessed')) return this.partialBatch(command, args, next);
@@ -377,11 +391,13 @@ export class FaultInjector {
    * invocation is frozen (every later call of it fails) and the task fails with `States.Timeout`,
    * which the state machine's retry policy handles as on AWS.
    */
-  wrapHandler = <E, R>(_name: string, handler: (event: E, context: Context) => Promise<R>) => {
+  wrapHandler = <E, R>(name: string, handler: (event: E, context: Context) => Promise<R>) => {
     return (event: E, context: Context): Promise<R> => {
       if (this.enabled && this.dead) return Promise.reject(new SimulatedCrash('process gone'));
       const inv: Invocation = { killed: false };
-      if (this.enabled && this.chance('lambda-timeout')) inv.callsLeft = this.int(1, 40);
+      const timeoutKind: FaultKind = name === 'sesEvents' ? 'ses-events-timeout' : 'lambda-timeout';
+      if (this.enabled && this.chance(timeoutKind)) inv.callsLeft = this.int(1, 40);
+      inv.kind = timeoutKind;
       this.inFlight += 1;
       return new Promise<R>((resolve, reject) => {
         inv.kill = () => reject(errorWith('Task timed out', { name: 'States.Timeout' }));

@@ -33,7 +33,7 @@ export interface ChaosReport {
  * invariant checked on what the chaos world stored.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const { tamper, ...rest } = options;
+  const { afterRun: _testHook, ...rest } = options;
   const reference = await runWorld({ ...rest, faults: {}, log: (l) => options.log?.(`reference: ${l}`) });
   const world = await runWorld({ ...options, log: (l) => options.log?.(`chaos: ${l}`) });
   return report(options, world, reference);
