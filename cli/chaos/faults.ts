@@ -199,6 +199,11 @@ export class FaultInjector {
     if (this.chance('crash-after-send')) this.nightTargets.sendAfter = beforeFirst ? second : first;
   }
 
+  /** The night is done: deaths not struck by now do not strike during its SES events. */
+  disarmNight(): void {
+    this.nightTargets = {};
+  }
+
   private die(kind: FaultKind): never {
     this.dead = true;
     this.count(kind);

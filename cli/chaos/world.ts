@@ -232,6 +232,7 @@ export async function runWorld(options: WorldOptions): Promise<WorldObservation>
         }
       } finally {
         injector.enabled = false;
+        injector.disarmNight();
         restoreClock();
       }
       await options.afterRun?.(session, i);
