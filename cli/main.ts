@@ -1,6 +1,7 @@
 import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerChaosCommand } from './commands/chaos.js';
 import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerExportCommands } from './commands/exportData.js';
@@ -34,6 +35,7 @@ registerKeyCommands(program);
 registerForgetCommand(program);
 registerPruneCommand(program);
 registerSendingCommands(program);
+registerChaosCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -23,14 +23,19 @@ const CONCURRENCY = 4;
 export async function seedPopulation(
   db: DynamoDBDocumentClient,
   tables: TableNames,
-  options: PopulationOptions & { orderRetentionDays: number; onProgress?: (done: number) => void },
+  options: PopulationOptions & {
+    orderRetentionDays: number;
+    onProgress?: (done: number) => void;
+    /** First customer index (default 0): grows an existing population to `customers` (the load bench). */
+    from?: number;
+  },
 ): Promise<SeedResult> {
   const started = Date.now();
   const retentionFloor = addDays(options.asOf, -options.orderRetentionDays);
   let orders = 0;
   let ordersWritten = 0;
   const chunks: number[] = [];
-  for (let i = 0; i < options.customers; i += CHUNK) chunks.push(i);
+  for (let i = options.from ?? 0; i < options.customers; i += CHUNK) chunks.push(i);
   let done = 0;
   const worker = async () => {
     for (;;) {

@@ -8,7 +8,13 @@ import type { CustomerSendView } from '../adapters/customerStore.js';
 import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { Counts, SegmentProgress } from '../adapters/runStore.js';
 import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
-import { entriesToSettle, isLegacyClaim, isPending, PENDING_STATUSES } from '../domain/delivery/ledger.js';
+import {
+  countsOwedBySettledEntry,
+  entriesToSettle,
+  isLegacyClaim,
+  isPending,
+  PENDING_STATUSES,
+} from '../domain/delivery/ledger.js';
 import { awaitWindow } from '../domain/delivery/sendClock.js';
 import { segmentSendShare } from '../domain/delivery/sendPacing.js';
 import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
@@ -288,6 +294,9 @@ async function settleAbandonedIntent(d: Deps, progress: SegmentProgress): Promis
   const counts: Counts = { ...progress.counts };
   const sendKeys = progress.intent?.sendKeys ?? [];
   const entries = await d.ledger.getMany(sendKeys);
+  // Outcomes the abandoned attempt stored but never counted (countsOwedBySettledEntry says why).
+  for (const entry of entries.values())
+    for (const key of countsOwedBySettledEntry(entry)) addCount(counts, key);
   for (const entry of entriesToSettle(entries.values())) {
     const marked = await d.ledger.transition(entry.sendKey, entry.status, 'ambiguous', {
       finishedAt: new Date().toISOString(),

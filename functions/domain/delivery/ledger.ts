@@ -144,3 +144,36 @@ export function ledgerKey(runDate: IsoDate, campaignId: string, customerId: stri
 export function runShard(runDate: IsoDate, segment: number, waveId?: string): string {
   return waveId === undefined ? `${runDate}#${segment}` : `${runDate}#${waveId}#${segment}`;
 }
+
+/**
+ * The counters an outcome stored under an abandoned send intent still owes the segment's progress.
+ * A group's intent is saved with the counts of the groups before it, and the next save (the next
+ * group's intent, or the segment's end) carries this group's counts: an attempt that died after
+ * storing the group's outcomes and before that save stored outcomes nobody counted. Found by the
+ * chaos harness (the ledger's `sent` exceeded the night summary's after a task timeout there).
+ * Pending entries are not here: the settlement makes them `ambiguous` and counts that.
+ */
+export function countsOwedBySettledEntry(entry: {
+  readonly status: LedgerStatus;
+  readonly campaignId: string;
+  readonly segmentId: string;
+  readonly reason?: string | undefined;
+}): string[] {
+  const label = `campaign:${entry.campaignId}:${entry.segmentId}`;
+  switch (entry.status) {
+    case 'sent':
+      return ['send:sent', `${label}:sent`];
+    case 'ambiguous':
+      return ['send:ambiguous', `${label}:ambiguous`];
+    case 'skipped':
+      return ['send:skipped:after_restart', `${label}:skipped`];
+    case 'failed':
+      // The same keys sendOne counts for the same reasons.
+      if (entry.reason?.startsWith('invalid address'))
+        return ['send:invalid_address', `${label}:invalid_address`];
+      if (entry.reason?.startsWith('render failed')) return ['send:render_failed', `${label}:failed`];
+      return ['send:failed', `${label}:failed`];
+    default:
+      return [];
+  }
+}

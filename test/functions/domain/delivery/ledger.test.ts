@@ -4,6 +4,7 @@ import { SLUG_RE } from '../../../../functions/domain/campaigns/schema.js';
 import {
   CREATED_STATUSES,
   canTransition,
+  countsOwedBySettledEntry,
   type EvidenceOutcome,
   entriesToSettle,
   isFinal,
@@ -235,5 +236,35 @@ describe('ledgerKey and runShard', () => {
     );
     // The same customer id with a # in it against neighbouring campaigns.
     expect(ledgerKey('2026-11-20', 'a', 'b#c')).not.toBe(ledgerKey('2026-11-20', 'a-b', 'c'));
+  });
+});
+
+describe('countsOwedBySettledEntry', () => {
+  const base = { campaignId: 'win-back', segmentId: 'all' };
+  it('owes the counters sendOne would have added for a stored outcome', () => {
+    expect(countsOwedBySettledEntry({ ...base, status: 'sent' })).toEqual([
+      'send:sent',
+      'campaign:win-back:all:sent',
+    ]);
+    expect(countsOwedBySettledEntry({ ...base, status: 'ambiguous' })).toEqual([
+      'send:ambiguous',
+      'campaign:win-back:all:ambiguous',
+    ]);
+    expect(
+      countsOwedBySettledEntry({ ...base, status: 'failed', reason: 'invalid address: no domain' }),
+    ).toEqual(['send:invalid_address', 'campaign:win-back:all:invalid_address']);
+    expect(countsOwedBySettledEntry({ ...base, status: 'failed', reason: 'render failed: x' })).toEqual([
+      'send:render_failed',
+      'campaign:win-back:all:failed',
+    ]);
+    expect(
+      countsOwedBySettledEntry({ ...base, status: 'failed', reason: 'permanent: MessageRejected' }),
+    ).toEqual(['send:failed', 'campaign:win-back:all:failed']);
+    expect(countsOwedBySettledEntry({ ...base, status: 'skipped' })[0]).toMatch(/^send:skipped:/);
+  });
+
+  it('owes nothing for pending entries (the settlement counts them) or entries created final', () => {
+    for (const status of ['queued', 'claimed', 'held_out', 'global_control'] as const)
+      expect(countsOwedBySettledEntry({ ...base, status })).toEqual([]);
   });
 });
