@@ -227,3 +227,220 @@ export const CAMPAIGN_CASES: readonly CorpusCase[] = [
       /brand-and-mjml-path-escape\.yaml:11:8: brand: "[./]+etc\/hostname" leaves the campaign's folders[^\n]*\n[^\n]*brand-and-mjml-path-escape\.yaml:17:17: segments\[0\]\.offer\.mjmlFile: "templates\/[./]+etc\/passwd" leaves the campaign's folders/,
   },
 ];
+
+/** An import case: which importer reads it. Expected messages are `file:line: message`. */
+export interface ImportCase extends CorpusCase {
+  kind: 'customers' | 'orders';
+}
+
+const CUSTOMER_HEADER =
+  'customer_id,email,first_name,last_name,country,language,time_zone,birth_date,signup_date,email_consent,consent_topics';
+
+export const IMPORT_CASES: readonly ImportCase[] = [
+  {
+    kind: 'customers',
+    name: 'missing columns',
+    why: 'no email and no country column',
+    file: 'customers-missing-columns.csv',
+    expect: /customers-missing-columns\.csv:1: missing columns: email, country \(found: customer_id, /,
+  },
+  {
+    kind: 'customers',
+    name: 'impossible date',
+    why: '30 February',
+    file: 'customers-bad-date.csv',
+    expect: /^[^\n]*customers-bad-date\.csv:3: signup_date: not a real calendar date \(found "2025-02-30"\)$/,
+  },
+  {
+    kind: 'customers',
+    name: 'date in another format',
+    why: 'DD/MM/YYYY: reported once, not once per rule',
+    file: 'customers-bad-date-format.csv',
+    expect:
+      /^[^\n]*customers-bad-date-format\.csv:2: birth_date: expected a date as YYYY-MM-DD \(found "01\/05\/1990"\)$/,
+  },
+  {
+    kind: 'customers',
+    name: 'duplicate customer id',
+    why: 'c3 twice with different names',
+    file: 'customers-duplicate-id.csv',
+    expect:
+      /customers-duplicate-id\.csv:4: customer c3 appears again with different values \(first on line 2\)/,
+  },
+  {
+    kind: 'customers',
+    name: 'non-UTF-8 bytes',
+    why: 'Latin-1 "Jürgen Müller" (0xFC): would be stored as U+FFFD',
+    file: 'customers-latin1.csv',
+    expect: /customers-latin1\.csv:3: column 20: the file is not UTF-8 text/,
+  },
+  {
+    kind: 'customers',
+    name: 'generated non-UTF-8 (Windows-1252 quotes, a lone continuation byte)',
+    why: 'bytes 0x93 0x94 and 0x80 are not UTF-8',
+    generate: () =>
+      Buffer.concat([
+        Buffer.from(`${CUSTOMER_HEADER}\nc3,cy@example.com,`),
+        Buffer.from([0x93, 0x43, 0x79, 0x94, 0x80]),
+        Buffer.from(',,GB,en,Europe/London,,2025-01-01,true,\n'),
+      ]),
+    as: 'customers-cp1252.csv',
+    expect: /customers-cp1252\.csv:2: column 19: the file is not UTF-8 text/,
+  },
+  {
+    kind: 'customers',
+    name: 'formula as customer id',
+    why: '=HYPERLINK(...) would run in a spreadsheet that opens an export',
+    file: 'customers-formula-id.csv',
+    expect:
+      /customers-formula-id\.csv:2: customer_id: only letters, digits and \. _ : - are allowed \(found "=HYPERLINK/,
+  },
+  {
+    kind: 'customers',
+    name: 'unterminated quote',
+    why: 'a quote opened and never closed swallows the rest of the file',
+    file: 'customers-unterminated-quote.csv',
+    expect: /customers-unterminated-quote\.csv:2: Quote Not Closed/,
+  },
+  {
+    kind: 'customers',
+    name: 'more fields than columns',
+    why: 'two extra cells',
+    file: 'customers-extra-fields.csv',
+    expect: /customers-extra-fields\.csv:2: Invalid Record Length: columns length is 11, got 13/,
+  },
+  {
+    kind: 'customers',
+    name: 'unknown time zone and consent value',
+    why: 'Mars/Olympus_Mons, "maybe"',
+    file: 'customers-bad-zone-consent.csv',
+    expect:
+      /customers-bad-zone-consent\.csv:2: time_zone: not a known IANA time zone[^\n]*\n[^\n]*customers-bad-zone-consent\.csv:2: email_consent: expected true\/false \(found "maybe"\)/,
+  },
+  {
+    kind: 'customers',
+    name: 'bad country and language',
+    why: 'GBR, english',
+    file: 'customers-bad-country-language.csv',
+    expect:
+      /:2: country: expected a two-letter ISO country code \(found "GBR"\)\n.*:2: language: expected a language tag/,
+  },
+  {
+    kind: 'customers',
+    name: 'header only',
+    why: 'no data rows',
+    file: 'customers-header-only.csv',
+    expect: /customers-header-only\.csv:1: the file has no data rows/,
+  },
+  {
+    kind: 'customers',
+    name: 'broken JSON Lines',
+    why: 'a truncated object, then an array',
+    file: 'customers-broken.jsonl',
+    expect:
+      /customers-broken\.jsonl:2: not valid JSON: [^\n]*\n[^\n]*customers-broken\.jsonl:3: expected a JSON object/,
+  },
+  {
+    kind: 'customers',
+    name: 'nested attribute',
+    why: 'an object where an attribute must be a plain value',
+    file: 'customers-nested-attribute.jsonl',
+    expect:
+      /customers-nested-attribute\.jsonl:1: nested: expected string or number or boolean \(found \{"a":1\}\)/,
+  },
+  {
+    kind: 'customers',
+    name: 'oversized record',
+    why: 'a 100,000-character first name',
+    generate: () =>
+      `${CUSTOMER_HEADER}\nc3,cy@example.com,${'A'.repeat(100_000)},,GB,en,Europe/London,,2025-01-01,true,\n`,
+    as: 'customers-huge-field.csv',
+    expect:
+      /customers-huge-field\.csv:\d+: Max Record Size: record exceed the maximum number of tolerated bytes of 65536/,
+  },
+  {
+    kind: 'customers',
+    name: 'oversized JSON line',
+    why: 'a 100,000-character line',
+    generate: () => `{"customer_id":"c3","first_name":"${'A'.repeat(100_000)}"}\n`,
+    as: 'customers-huge-line.jsonl',
+    expect: /customers-huge-line\.jsonl:1: the line has 100\d{3} characters, more than the limit of 65536/,
+  },
+  {
+    kind: 'customers',
+    name: 'too many rows',
+    why: '1,000,001 data rows: split the file',
+    generate: () => `${CUSTOMER_HEADER}\n${'x\n'.repeat(1_000_001)}`,
+    as: 'customers-too-many-rows.csv',
+    expect: /customers-too-many-rows\.csv:1000002: the file has more than 1,000,000 rows; split it/,
+  },
+  {
+    kind: 'orders',
+    name: 'negative amount',
+    why: '-5.00',
+    file: 'orders-negative-amount.csv',
+    expect: /orders-negative-amount\.csv:2: amount: must not be negative \(found "-5\.00"\)/,
+  },
+  {
+    kind: 'orders',
+    name: 'absurd amount',
+    why: 'a trillion',
+    file: 'orders-absurd-amount.csv',
+    expect: /orders-absurd-amount\.csv:2: amount: implausibly large \(found "1000000000000"\)/,
+  },
+  {
+    kind: 'orders',
+    name: 'amounts that are not numbers',
+    why: 'decimal comma, NaN, Infinity, exponent',
+    file: 'orders-not-numbers.csv',
+    expect:
+      /:2: amount: expected a number such as 19\.99 \(found "12,50"\)\n.*:3: amount: expected a number such as 19\.99 \(found "NaN"\)\n.*:4: amount: expected a number such as 19\.99 \(found "Infinity"\)\n.*:5: amount: expected a number such as 19\.99 \(found "1e3"\)$/,
+  },
+  {
+    kind: 'orders',
+    name: 'JSON amounts of the wrong type',
+    why: '1e400 (Infinity) and true',
+    file: 'orders-json-types.jsonl',
+    expect:
+      /orders-json-types\.jsonl:1: amount: expected number or string \(found Infinity\)\n.*orders-json-types\.jsonl:3: amount: expected number or string \(found true\)/,
+  },
+  {
+    kind: 'orders',
+    name: 'duplicate order id',
+    why: 'o3 twice with different amounts',
+    file: 'orders-duplicate-id.csv',
+    expect:
+      /orders-duplicate-id\.csv:3: order c1\/o3 appears again with different values \(first on line 2\)/,
+  },
+  {
+    kind: 'orders',
+    name: 'unknown customer',
+    why: 'an order for a customer never imported; the good row is not written either',
+    file: 'orders-unknown-customer.csv',
+    expect:
+      /^[^\n]*orders-unknown-customer\.csv:3: customer_id: no customer nobody \(import customers first\)$/,
+  },
+  {
+    kind: 'orders',
+    name: 'order stored with other values',
+    why: 'o1 re-sent with another amount',
+    file: 'orders-conflicting-stored.csv',
+    expect:
+      /orders-conflicting-stored\.csv:2: order o1 is already stored with other values \(2025-01-05, 10 EUR\)/,
+  },
+  {
+    kind: 'orders',
+    name: 'bad date and currency',
+    why: 'month 13, lower-case currency',
+    file: 'orders-bad-date-currency.csv',
+    expect:
+      /:2: date: not a real calendar date \(found "2025-13-01"\)\n.*:2: currency: expected a three-letter ISO currency code/,
+  },
+  {
+    kind: 'orders',
+    name: 'formula as order id',
+    why: "=cmd|' /C calc'!A0 (DDE)",
+    file: 'orders-formula-id.csv',
+    expect: /orders-formula-id\.csv:2: order_id: only letters, digits and \. _ : - are allowed \(found "=cmd/,
+  },
+];
