@@ -185,6 +185,13 @@ export const CAMPAIGN_CASES: readonly CorpusCase[] = [
       /liquid-output-size\.yaml:16:\d+: segments\[0\]\.offer\.html: template exceeds the render limits \((memory alloc|template render) limit exceeded/,
   },
   {
+    name: 'customer value through | raw',
+    why: 'a customer named <script>... would write markup into the email',
+    file: 'liquid-raw-customer-value.yaml',
+    expect:
+      /liquid-raw-customer-value\.yaml:16:\d+: segments\[0\]\.offer\.html: a customer value reaches the HTML unescaped \(`\| raw`\)/,
+  },
+  {
     name: 'Liquid syntax error',
     why: 'an {% if %} never closed',
     file: 'liquid-syntax.yaml',

@@ -185,8 +185,17 @@ export function checkTemplate(
     }
   }
   if (part === 'html') problems.push(...checkHtmlSwallowsFooter(source));
-  if (problems.length === 0) problems.push(...trialRender(engine, parsed, facts));
+  if (problems.length === 0) problems.push(...trialRender(engine, parsed, facts, part, source));
   return { problems, facts };
+}
+
+/** Markup put into customer values by the trial render: it must come out escaped. */
+const CANARY = '<rp-canary>';
+const CANARY_RE = /<rp-canary>/i;
+
+function positionIn(source: string, index: number): { row: number; col: number } {
+  const before = source.slice(0, index);
+  return { row: before.split('\n').length, col: index - before.lastIndexOf('\n') };
 }
 
 /** A customer with every documented value set, for the trial render of a template. */
@@ -229,16 +238,38 @@ const TRIAL_SUBJECT: TemplateSubject = {
  * `maxOutputChars`) is refused when it is validated, not on the night. Other render errors depend on
  * the customer's values and are not the validator's to guess; only the limits are reported.
  */
-function trialRender(engine: Liquid, parsed: Template[], facts: TemplateFacts): TemplateProblem[] {
-  const context = templateContext(TRIAL_SUBJECT, {
+function trialRender(
+  engine: Liquid,
+  parsed: Template[],
+  facts: TemplateFacts,
+  part: TemplatePart,
+  source: string,
+): TemplateProblem[] {
+  // In HTML, every customer-supplied text carries markup: if it comes out as markup (`| raw` on a
+  // customer value), a customer could put a <script> or a phishing link into everyone's email.
+  const subject: TemplateSubject =
+    part === 'html'
+      ? {
+          ...TRIAL_SUBJECT,
+          profile: {
+            ...TRIAL_SUBJECT.profile,
+            firstName: `Ann${CANARY}`,
+            lastName: `Lee${CANARY}`,
+            email: 'trial@example.com',
+          },
+        }
+      : TRIAL_SUBJECT;
+  const context = templateContext(subject, {
     offerCode: 'CODE10',
     expiresOn: '2025-10-15',
     campaign: { id: 'trial', name: 'Trial' },
     segmentId: 'trial',
     attributes: facts.attributes,
   });
-  for (const name of facts.attributes)
-    (context['customer'] as { attributes: Record<string, unknown> }).attributes[name] = 'x';
+  for (const name of facts.attributes) {
+    (context['customer'] as { attributes: Record<string, unknown> }).attributes[name] =
+      part === 'html' ? `x${CANARY}` : 'x';
+  }
   let output: string;
   try {
     output = String(engine.renderSync(parsed, context));
@@ -251,6 +282,17 @@ function trialRender(engine: Liquid, parsed: Template[], facts: TemplateFacts): 
         row: m ? Number(m[1]) : 1,
         col: m ? Number(m[2]) : 1,
         message: `template exceeds the render limits (${message.replace(POSITION_SUFFIX, '')}; at most a range or loop of ${LIQUID_LIMITS.memoryLimit.toLocaleString('en')} items and ${LIQUID_LIMITS.renderLimit} ms per email)`,
+      },
+    ];
+  }
+  if (part === 'html' && CANARY_RE.test(output)) {
+    const raw = /\|\s*raw\b/.exec(source);
+    const at = raw ? positionIn(source, raw.index) : { row: 1, col: 1 };
+    return [
+      {
+        ...at,
+        message:
+          'a customer value reaches the HTML unescaped (`| raw`): a customer could put markup or a script into the email; remove `| raw` from customer values',
       },
     ];
   }
