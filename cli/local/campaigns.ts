@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { CampaignStore } from '../../functions/adapters/campaignStore.js';
 import {
   compiledEmailsOf,
+  filePathProblem,
   formatCampaignError,
   validateCampaign,
 } from '../../functions/domain/campaigns/validate.js';
@@ -22,7 +23,8 @@ export async function readCampaignFile(file: string): Promise<LoadedCampaignFile
     /(?:htmlFile|textFile|mjmlFile|brand)\s*["']?\s*:\s*["']?([^"'\s,}]+)/g,
   )) {
     const rel = match[1];
-    if (!rel) continue;
+    // A path validation refuses (absolute, or out of the campaign's folders) is never read.
+    if (!rel || filePathProblem(rel)) continue;
     try {
       templates[rel] = await readFile(join(dir, rel), 'utf8');
     } catch {

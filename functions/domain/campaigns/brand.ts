@@ -115,7 +115,7 @@ export function parseBrandSource(text: string, fileName: string): BrandResult {
         file: fileName,
         line: e.line,
         column: e.column,
-        message: `not valid YAML/JSON: ${e.message}`,
+        message: e.limit ? `refused: ${e.message}` : `not valid YAML/JSON: ${e.message}`,
       })),
     };
   }

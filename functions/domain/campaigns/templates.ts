@@ -24,6 +24,22 @@ export interface TemplateProblem {
 
 const FORBIDDEN_TAGS = ['include', 'render', 'layout'];
 
+/**
+ * Limits on every parse and render (liquidjs' DoS options). A campaign template is a few KB and
+ * renders in well under a millisecond; these stop a template that reaches for the file system, asks
+ * for a range of a billion or loops without end, at validation (see `trialRender`) and at send time.
+ */
+export const LIQUID_LIMITS = {
+  /** Characters of template text per parse. */
+  parseLimit: 1_000_000,
+  /** liquidjs memory units per render: range sizes, joined and appended string lengths, etc. */
+  memoryLimit: 2_000_000,
+  /** Milliseconds per render call: the last resort against a loop the memory limit does not see. */
+  renderLimit: 1_000,
+  /** Characters of output per rendered part (Gmail clips HTML past ~102 KB already). */
+  maxOutputChars: 1_000_000,
+} as const;
+
 function makeEngine(html: boolean): Liquid {
   const engine = new Liquid({
     strictVariables: true,
@@ -31,6 +47,13 @@ function makeEngine(html: boolean): Liquid {
     ownPropertyOnly: true,
     outputEscape: html ? 'escape' : undefined,
     cache: false,
+    // An empty in-memory template map instead of the file system: even if a tag that loads files
+    // came back, it could not read anything on the machine.
+    templates: {},
+    relativeReference: false,
+    parseLimit: LIQUID_LIMITS.parseLimit,
+    memoryLimit: LIQUID_LIMITS.memoryLimit,
+    renderLimit: LIQUID_LIMITS.renderLimit,
   });
   memoizeDateFilter(engine);
   for (const tag of FORBIDDEN_TAGS) {
@@ -162,7 +185,127 @@ export function checkTemplate(
     }
   }
   if (part === 'html') problems.push(...checkHtmlSwallowsFooter(source));
+  if (problems.length === 0) problems.push(...trialRender(engine, parsed, facts, part, source));
   return { problems, facts };
+}
+
+/** Markup put into customer values by the trial render: it must come out escaped. */
+const CANARY = '<rp-canary>';
+const CANARY_RE = /<rp-canary>/i;
+
+function positionIn(source: string, index: number): { row: number; col: number } {
+  const before = source.slice(0, index);
+  return { row: before.split('\n').length, col: index - before.lastIndexOf('\n') };
+}
+
+/** A customer with every documented value set, for the trial render of a template. */
+const TRIAL_SUBJECT: TemplateSubject = {
+  profile: {
+    customerId: 'trial-customer',
+    email: 'trial@example.com',
+    firstName: 'Ann',
+    lastName: 'Lee',
+    country: 'DE',
+    language: 'de',
+    timeZone: 'Europe/Berlin',
+    birthDate: '1990-05-01',
+    signupDate: '2024-01-10',
+    consent: { email: true, topics: {} },
+    attributes: {},
+  },
+  aggregates: {
+    orderCount: 3,
+    totalSpent: 120.5,
+    currency: 'EUR',
+    firstOrderDate: '2024-02-01',
+    lastOrderDate: '2025-09-01',
+  },
+  scores: {
+    pAlive: 0.5,
+    expectedPurchases: 1.2,
+    expectedAvgValue: 40,
+    clv: 80,
+    clvTier: 'high',
+    lifeStage: 'at_risk',
+    rfm: { group: 'At Risk' },
+  },
+  runDate: '2025-10-01',
+};
+
+/**
+ * Renders the template once for a sample customer under the engine's limits, so that a template that
+ * could never be sent (a range of a billion, a loop past the memory or time limit, output past
+ * `maxOutputChars`) is refused when it is validated, not on the night. Other render errors depend on
+ * the customer's values and are not the validator's to guess; only the limits are reported.
+ */
+function trialRender(
+  engine: Liquid,
+  parsed: Template[],
+  facts: TemplateFacts,
+  part: TemplatePart,
+  source: string,
+): TemplateProblem[] {
+  // In HTML, every customer-supplied text carries markup: if it comes out as markup (`| raw` on a
+  // customer value), a customer could put a <script> or a phishing link into everyone's email.
+  const subject: TemplateSubject =
+    part === 'html'
+      ? {
+          ...TRIAL_SUBJECT,
+          profile: {
+            ...TRIAL_SUBJECT.profile,
+            firstName: `Ann${CANARY}`,
+            lastName: `Lee${CANARY}`,
+            email: 'trial@example.com',
+          },
+        }
+      : TRIAL_SUBJECT;
+  const context = templateContext(subject, {
+    offerCode: 'CODE10',
+    expiresOn: '2025-10-15',
+    campaign: { id: 'trial', name: 'Trial' },
+    segmentId: 'trial',
+    attributes: facts.attributes,
+  });
+  for (const name of facts.attributes) {
+    (context['customer'] as { attributes: Record<string, unknown> }).attributes[name] =
+      part === 'html' ? `x${CANARY}` : 'x';
+  }
+  let output: string;
+  try {
+    output = String(engine.renderSync(parsed, context));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/limit exceeded/.test(message)) return [];
+    const m = POSITION_SUFFIX.exec(message);
+    return [
+      {
+        row: m ? Number(m[1]) : 1,
+        col: m ? Number(m[2]) : 1,
+        message: `template exceeds the render limits (${message.replace(POSITION_SUFFIX, '')}; at most a range or loop of ${LIQUID_LIMITS.memoryLimit.toLocaleString('en')} items and ${LIQUID_LIMITS.renderLimit} ms per email)`,
+      },
+    ];
+  }
+  if (part === 'html' && CANARY_RE.test(output)) {
+    const raw = /\|\s*raw\b/.exec(source);
+    const at = raw ? positionIn(source, raw.index) : { row: 1, col: 1 };
+    return [
+      {
+        ...at,
+        message:
+          'a customer value reaches the HTML unescaped (`| raw`): a customer could put markup or a script into the email; remove `| raw` from customer values',
+      },
+    ];
+  }
+  if (output.length > LIQUID_LIMITS.maxOutputChars) {
+    return [
+      {
+        row: 1,
+        col: 1,
+        message: `template renders to ${output.length} characters, more than the limit of ${LIQUID_LIMITS.maxOutputChars}`,
+      },
+    ];
+  }
+  return [];
 }
 
 /** Markup left open at the end of a body would hide the system footer in mail clients. */

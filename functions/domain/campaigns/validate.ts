@@ -58,6 +58,24 @@ export interface ValidateOptions {
   compiledEmails?: CompiledEmails;
 }
 
+/**
+ * Why a file path in a campaign (template, MJML or brand file) is refused, or undefined. Paths are
+ * relative to the campaign file and may climb one folder (a shared `../brand.yaml`), no further: a
+ * campaign must not pull an arbitrary file of the machine or the bucket into an email.
+ */
+export function filePathProblem(path: string): string | undefined {
+  if (posix.isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\')) {
+    return `expected a path relative to the campaign file, found "${path}"`;
+  }
+  const normalized = posix.normalize(path.replaceAll('\\', '/'));
+  if (normalized.startsWith('../../') || normalized === '../..') {
+    return `"${path}" leaves the campaign's folders (at most one "../" is allowed, e.g. ../brand.yaml)`;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f]/.test(path)) return `${JSON.stringify(path)} contains control characters`;
+  return undefined;
+}
+
 /** `file:line:column: message` */
 export function formatCampaignError(e: CampaignError): string {
   return `${e.file}:${e.line}:${e.column}: ${e.message}`;
@@ -98,6 +116,19 @@ function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
   return s;
 }
 
+/**
+ * Keys are ASCII: a key that looks right but is refused usually holds a look-alike letter (Cyrillic
+ * "о" for Latin "o"), invisible in an editor, so the message names it.
+ */
+function lookAlike(key: string): string {
+  const chars = [...key];
+  const index = chars.findIndex((c) => c.codePointAt(0)! > 0x7e);
+  if (index < 0) return '';
+  const c = chars[index]!;
+  const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return ` (character ${index + 1}, "${c}", is the non-ASCII character ${code}, not a plain letter)`;
+}
+
 function where(path: readonly PropertyKey[]): string {
   const p = pathToString(path as PathSegment[]);
   return p === '' ? 'the campaign' : p;
@@ -117,7 +148,7 @@ function issueMessages(
       return issue.keys.map((key) => ({
         path: [...path, key],
         target: 'key' as const,
-        message: `unknown key "${key}" in ${name}${didYouMean(key, known)}${known.length > 0 && didYouMean(key, known) === '' ? ` (allowed: ${known.filter((k) => k !== '$schema').join(', ')})` : ''}`,
+        message: `unknown key "${key}" in ${name}${lookAlike(key)}${didYouMean(key, known)}${known.length > 0 && didYouMean(key, known) === '' ? ` (allowed: ${known.filter((k) => k !== '$schema').join(', ')})` : ''}`,
       }));
     }
     case 'invalid_type':
@@ -227,7 +258,7 @@ export function validateCampaignSource(
         line: e.line,
         column: e.column,
         path: '',
-        message: `not valid YAML/JSON: ${e.message}`,
+        message: e.limit ? `refused: ${e.message}` : `not valid YAML/JSON: ${e.message}`,
       })),
     };
   }
@@ -444,12 +475,9 @@ function checkOffer(
       if (problems.length > 0) complete = false;
     } else if (typeof fileValue === 'string' && fileValue !== '') {
       const filePath = [...path, file!];
-      if (posix.isAbsolute(fileValue) || /^[A-Za-z]:[\\/]/.test(fileValue)) {
-        out.add(
-          filePath,
-          'value',
-          `${label}.${file}: expected a path relative to the campaign file, found "${fileValue}"`,
-        );
+      const pathProblem = filePathProblem(fileValue);
+      if (pathProblem) {
+        out.add(filePath, 'value', `${label}.${file}: ${pathProblem}`);
         complete = false;
         continue;
       }
@@ -584,6 +612,11 @@ function checkBrand(
 ): Brand | undefined {
   const path = data['brand'];
   if (typeof path !== 'string' || path === '') return undefined;
+  const pathProblem = filePathProblem(path);
+  if (pathProblem) {
+    out.add(['brand'], 'value', `brand: ${pathProblem}`);
+    return undefined;
+  }
   const text = options.readTemplateFile?.(path);
   if (text === undefined) {
     out.add(
@@ -637,6 +670,10 @@ function checkMjmlOffer(
     );
     return 'invalid';
   }
+  if (read.kind === 'refused') {
+    out.add([...path, 'mjmlFile'], 'value', `${label}.mjmlFile: ${read.problem}`);
+    return 'invalid';
+  }
   if (read.kind === 'missing') {
     out.add(
       [...path, 'mjmlFile'],
@@ -684,7 +721,8 @@ type MjmlSource =
   | { kind: 'both' }
   | { kind: 'inline'; source: string }
   | { kind: 'file'; path: string; source: string }
-  | { kind: 'missing'; path: string };
+  | { kind: 'missing'; path: string }
+  | { kind: 'refused'; problem: string };
 
 function mjmlSourceOf(
   offer: Record<string, unknown>,
@@ -694,7 +732,9 @@ function mjmlSourceOf(
   const file = offer['mjmlFile'];
   if (inline !== undefined && file !== undefined) return { kind: 'both' };
   if (typeof inline === 'string') return { kind: 'inline', source: inline };
-  if (typeof file === 'string' && file !== '' && !posix.isAbsolute(file)) {
+  if (typeof file === 'string' && file !== '') {
+    const problem = filePathProblem(file);
+    if (problem) return { kind: 'refused', problem };
     const source = readTemplateFile?.(file);
     return source === undefined ? { kind: 'missing', path: file } : { kind: 'file', path: file, source };
   }

@@ -78,11 +78,15 @@ const isoTimestamp = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !
   message: 'expected an ISO 8601 timestamp',
 });
 const emailString = z.string().min(3).max(320);
+/** SES sends one message to at most 50 recipients: a longer list is not an SES event. */
+const MAX_RECIPIENTS = 50;
+/** EventBridge and SNS carry at most 256 KB per event; Lambda takes at most 6 MB per invocation. */
+export const SES_EVENT_LIMITS = { maxRecordChars: 256 * 1024, maxInputChars: 6 * 1024 * 1024 } as const;
 
 export const sesMailSchema = z.object({
   messageId: z.string().min(1).max(256),
   timestamp: isoTimestamp,
-  destination: z.array(emailString).min(1),
+  destination: z.array(emailString).min(1).max(MAX_RECIPIENTS),
   source: z.string().optional(),
   tags: z.record(z.string(), z.array(z.string())).optional(),
 });
@@ -92,13 +96,13 @@ const recipientSchema = z.object({ emailAddress: emailString });
 export const sesBounceSchema = z.object({
   bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
   bounceSubType: z.string(),
-  bouncedRecipients: z.array(recipientSchema).min(1),
+  bouncedRecipients: z.array(recipientSchema).min(1).max(MAX_RECIPIENTS),
   timestamp: isoTimestamp,
   feedbackId: z.string().optional(),
 });
 
 export const sesComplaintSchema = z.object({
-  complainedRecipients: z.array(recipientSchema).min(1),
+  complainedRecipients: z.array(recipientSchema).min(1).max(MAX_RECIPIENTS),
   timestamp: isoTimestamp,
   feedbackId: z.string().optional(),
   complaintFeedbackType: z.string().optional(),
@@ -107,7 +111,7 @@ export const sesComplaintSchema = z.object({
 
 export const sesDeliverySchema = z.object({
   timestamp: isoTimestamp,
-  recipients: z.array(emailString).min(1),
+  recipients: z.array(emailString).min(1).max(MAX_RECIPIENTS),
   processingTimeMillis: z.number().optional(),
   smtpResponse: z.string().optional(),
 });
@@ -133,7 +137,7 @@ export const sesFailureSchema = z.object({ errorMessage: z.string(), templateNam
 export const sesDeliveryDelaySchema = z.object({
   timestamp: isoTimestamp,
   delayType: z.string(),
-  delayedRecipients: z.array(recipientSchema).min(1),
+  delayedRecipients: z.array(recipientSchema).min(1).max(MAX_RECIPIENTS),
   expirationTime: isoTimestamp.optional(),
 });
 
@@ -201,6 +205,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | Failure {
+  if (text.length > SES_EVENT_LIMITS.maxRecordChars) {
+    return {
+      ok: false,
+      reason: `too_large: ${text.length} characters (limit ${SES_EVENT_LIMITS.maxRecordChars})`,
+    };
+  }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -248,6 +258,13 @@ function parseEnvelope(value: unknown, depth: number): RecordsResult {
     const expected = typeof detailType === 'string' ? EVENTBRIDGE_DETAIL_TYPES[detailType] : undefined;
     if (!expected)
       return { ok: false, reason: `unsupported_detail_type: ${String(detailType).slice(0, 64)}` };
+    const size = JSON.stringify(value['detail'] ?? null).length;
+    if (size > SES_EVENT_LIMITS.maxRecordChars) {
+      return {
+        ok: false,
+        reason: `too_large: ${size} characters (limit ${SES_EVENT_LIMITS.maxRecordChars})`,
+      };
+    }
     const inner = parseRecord(value['detail']);
     if (!inner.ok) return inner;
     if (inner.records[0]!.eventType !== expected) return { ok: false, reason: 'detail_type_mismatch' };
@@ -395,6 +412,10 @@ function normalizeRecord(record: SesEventRecord): NormalizedSesEvent {
 /** Parses any supported envelope into normalised events. Never throws. */
 export function parseSesEvent(input: unknown): ParseSesEventResult {
   try {
+    const size = typeof input === 'string' ? input.length : (JSON.stringify(input) ?? '').length;
+    if (size > SES_EVENT_LIMITS.maxInputChars) {
+      return { ok: false, reason: `too_large: ${size} characters (limit ${SES_EVENT_LIMITS.maxInputChars})` };
+    }
     const result = parseEnvelope(input, 0);
     if (!result.ok) return result;
     return { ok: true, events: result.records.map(normalizeRecord) };

@@ -94,6 +94,17 @@ export function buildRunPlan(args: {
   } else {
     try {
       models = fitModels(summaries, { timeUnit: 'day' });
+      // A degenerate population (e.g. every customer spends the same) can drive an estimate to
+      // 1e56: useless for scoring, and no store can keep it. A spend model like that is dropped
+      // (as when there is none); anything else unusable is a failed fit.
+      if (models.gammaGamma && unusableNumber(models.gammaGamma, 'gammaGamma')) {
+        models = { ...models, gammaGamma: null };
+      }
+      const unusable = unusableNumber(models, '');
+      if (unusable) {
+        models = null;
+        modelProblem = `model fit failed: ${unusable.path} = ${unusable.value} is not a usable estimate (too few or too uniform purchase histories)`;
+      }
     } catch (error) {
       modelProblem = `model fit failed: ${(error as Error).message}`;
     }
@@ -135,4 +146,17 @@ export function buildRunPlan(args: {
       repeatCustomers,
     },
   };
+}
+
+/** The first number in a fitted model that is not finite or past what a double holds exactly. */
+function unusableNumber(value: unknown, path: string): { path: string; value: number } | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER ? undefined : { path, value };
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = unusableNumber(child, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }
