@@ -4,6 +4,7 @@
 import '../cli/localDefaults.js';
 import { parseArgs } from 'node:util';
 import { benchLoad } from './load.js';
+import { benchLocalRuntime } from './localRuntime.js';
 import { benchMeasurement } from './measurement.js';
 import { benchPipeline } from './pipeline.js';
 import { benchScoring } from './scoring.js';
@@ -24,4 +25,5 @@ if (values.customers !== undefined || only === 'load') {
   if (!only || only === 'pipeline') await benchPipeline();
   if (!only || only === 'sending') await benchSending();
   if (!only || only === 'measurement') await benchMeasurement();
+  if (!only || only === 'local-runtime') await benchLocalRuntime();
 }

@@ -9,6 +9,8 @@ import { isExpired } from '../../functions/domain/retention/expiry.js';
 // survives. Readers check expiry in code anyway (functions/domain/retention/expiry.ts); this keeps
 // the local folder from growing without bound.
 
+const DELETE_CONCURRENCY = 16;
+
 export interface PruneResult {
   asOf: string;
   /** Deleted items per logical table. */
@@ -45,20 +47,26 @@ export async function pruneExpired(
         }),
       );
       result.scanned += out.ScannedCount ?? 0;
-      for (const item of out.Items ?? []) {
-        if (!isExpired({ expiresAt: item[ttl] }, now)) continue;
-        const removed = await writeIf(() =>
-          db.send(
-            new DeleteCommand({
-              TableName: table,
-              Key: Object.fromEntries(keyNames.map((k) => [k, item[k]])),
-              ConditionExpression: '#ttl <= :now',
-              ExpressionAttributeNames: { '#ttl': ttl },
-              ExpressionAttributeValues: { ':now': nowSeconds },
-            }),
+      const expired = (out.Items ?? []).filter((item) => isExpired({ expiresAt: item[ttl] }, now));
+      // Conditional deletes cannot be batched (BatchWriteItem has no conditions): run them side by
+      // side instead, a bounded number at a time.
+      for (let i = 0; i < expired.length; i += DELETE_CONCURRENCY) {
+        const removed = await Promise.all(
+          expired.slice(i, i + DELETE_CONCURRENCY).map((item) =>
+            writeIf(() =>
+              db.send(
+                new DeleteCommand({
+                  TableName: table,
+                  Key: Object.fromEntries(keyNames.map((k) => [k, item[k]])),
+                  ConditionExpression: '#ttl <= :now',
+                  ExpressionAttributeNames: { '#ttl': ttl },
+                  ExpressionAttributeValues: { ':now': nowSeconds },
+                }),
+              ),
+            ),
           ),
         );
-        if (removed) deleted++;
+        deleted += removed.filter(Boolean).length;
       }
       start = out.LastEvaluatedKey;
     } while (start);
