@@ -1,11 +1,16 @@
 import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
+import { registerExportCommands } from './commands/exportData.js';
+import { registerForgetCommand, registerPruneCommand } from './commands/forget.js';
 import { registerImportCommands } from './commands/importData.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerSeedResponsesCommand } from './commands/seedResponses.js';
 import { registerSendingCommands } from './commands/sending.js';
 
 const program = new Command();
@@ -23,6 +28,12 @@ registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
 registerSendingCommands(program);
+registerExportCommands(program);
+registerCustomerCommands(program);
+registerSeedResponsesCommand(program);
+registerKeyCommands(program);
+registerForgetCommand(program);
+registerPruneCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,3 +1,4 @@
+import { formatWaves } from '../../functions/domain/delivery/sendWaves.js';
 import type { RunSummary } from '../../functions/domain/night/summary.js';
 import type { NightResult } from './runNight.js';
 
@@ -72,6 +73,8 @@ export function formatSummary(report: RunReport): string {
     );
   }
   for (const problem of report.sendCapacity?.problems ?? []) out.push(`Send capacity warning: ${problem}\n`);
+  // When each zone's emails go out (UTC, and the local window they were planned in).
+  if (report.waves) out.push(`\n${formatWaves(report.waves).join('\n')}\n`);
   const w = report.work;
   out.push(
     `\nWork done: DynamoDB ${n(Object.values(w.dynamodb.calls).reduce((a, b) => a + b, 0))} calls, ` +

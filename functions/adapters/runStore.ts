@@ -5,6 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { expiryOfDate, isExpired } from '../domain/retention/expiry.js';
 import type { IsoDate } from '../domain/types.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 
@@ -24,6 +25,8 @@ export interface RunRecord<Plan = unknown> {
 export interface SegmentProgress {
   phase: 'score' | 'send';
   segment: number;
+  /** Send stage: the wave this record is the lease of (one per wave and segment). */
+  wave?: string | undefined;
   done: boolean;
   lastKey?: Record<string, unknown> | undefined;
   counts: Counts;
@@ -51,15 +54,39 @@ export class SegmentLeaseLost extends Error {
   override name = 'SegmentLeaseLost';
 }
 
+/**
+ * What the goals and the stage flow read of a night (NightFigures): kept after the night's run
+ * record and progress items expire, one small item per night.
+ */
+export interface KeptNightFigures {
+  runDate: IsoDate;
+  customers: number;
+  stages: Record<string, number>;
+  moves: Record<string, number>;
+  recency: Record<string, number>;
+}
+
+/** Default of RUN_RETENTION_DAYS (functions/config.ts). */
+export const DEFAULT_RUN_RETENTION_DAYS = 400;
+
 const runPk = (runDate: IsoDate) => `RUN#${runDate}`;
-const segmentSk = (phase: 'score' | 'send', segment: number) =>
-  `${phase.toUpperCase()}#${String(segment).padStart(6, '0')}`;
+const FIGURES_PK = 'NIGHTS';
+/** `SCORE#000003`, `SEND#000003`, or per wave `SEND#<waveId>#000003`: each is its own lease. */
+const segmentSk = (phase: 'score' | 'send', segment: number, wave?: string) =>
+  `${phase.toUpperCase()}#${wave === undefined ? '' : `${wave}#`}${String(segment).padStart(6, '0')}`;
 
 export class RunStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    /** RUN_RETENTION_DAYS: the run record and its progress items expire this long after the night. */
+    private readonly retentionDays: number = DEFAULT_RUN_RETENTION_DAYS,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  private expiresAt(runDate: IsoDate): number {
+    return expiryOfDate(runDate, this.retentionDays);
+  }
 
   /** Creates the run record once; a re-run of the same date gets the original plan back. */
   async createOrGet<Plan>(record: RunRecord<Plan>): Promise<{ record: RunRecord<Plan>; created: boolean }> {
@@ -67,8 +94,15 @@ export class RunStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tables.config,
-          Item: { pk: runPk(record.runDate), sk: 'RECORD', ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: {
+            pk: runPk(record.runDate),
+            sk: 'RECORD',
+            ...record,
+            expiresAt: this.expiresAt(record.runDate),
+          },
+          // An expired record that TTL has not deleted yet counts as gone.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': Math.floor(this.clock().getTime() / 1000) },
         }),
       );
       return { record, created: true };
@@ -88,8 +122,8 @@ export class RunStore {
         ConsistentRead: true,
       }),
     );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...rest } = out.Item;
+    if (!out.Item || isExpired(out.Item, this.clock())) return undefined;
+    const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = out.Item;
     return rest as RunRecord<Plan>;
   }
 
@@ -106,15 +140,29 @@ export class RunStore {
     );
   }
 
-  async getProgress(runDate: IsoDate, phase: 'score' | 'send', segment: number): Promise<SegmentProgress> {
+  async getProgress(
+    runDate: IsoDate,
+    phase: 'score' | 'send',
+    segment: number,
+    wave?: string,
+  ): Promise<SegmentProgress> {
     const out = await this.db.send(
       new GetCommand({
         TableName: this.tables.config,
-        Key: { pk: runPk(runDate), sk: segmentSk(phase, segment) },
+        Key: { pk: runPk(runDate), sk: segmentSk(phase, segment, wave) },
         ConsistentRead: true,
       }),
     );
-    if (!out.Item) return { phase, segment, done: false, counts: {}, invocations: 0 };
+    if (!out.Item || isExpired(out.Item, this.clock())) {
+      return {
+        phase,
+        segment,
+        ...(wave === undefined ? {} : { wave }),
+        done: false,
+        counts: {},
+        invocations: 0,
+      };
+    }
     return out.Item as unknown as SegmentProgress;
   }
 
@@ -133,7 +181,12 @@ export class RunStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tables.config,
-          Item: { pk: runPk(runDate), sk: segmentSk(next.phase, next.segment), ...saved },
+          Item: {
+            pk: runPk(runDate),
+            sk: segmentSk(next.phase, next.segment, next.wave),
+            ...saved,
+            expiresAt: this.expiresAt(runDate),
+          },
           ConditionExpression:
             'attribute_not_exists(pk) OR #w = :w OR (attribute_not_exists(#w) AND invocations = :inv)',
           ExpressionAttributeNames: { '#w': 'writes' },
@@ -161,13 +214,19 @@ export class RunStore {
     runDate: IsoDate,
     phase: 'score' | 'send',
     segment: number,
-    options: { attempts?: number; sleep?: (ms: number) => Promise<void>; random?: () => number } = {},
+    options: {
+      attempts?: number;
+      sleep?: (ms: number) => Promise<void>;
+      random?: () => number;
+      /** Send stage: the wave whose segment to lease. */
+      wave?: string | undefined;
+    } = {},
   ): Promise<SegmentProgress> {
     const attempts = options.attempts ?? 5;
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const random = options.random ?? Math.random;
     for (let attempt = 1; ; attempt++) {
-      const read = await this.getProgress(runDate, phase, segment);
+      const read = await this.getProgress(runDate, phase, segment, options.wave);
       if (read.done) return read;
       try {
         return await this.commitProgress(runDate, { ...read, invocations: read.invocations + 1 }, read);
@@ -191,7 +250,40 @@ export class RunStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...((out.Items ?? []) as unknown as SegmentProgress[]));
+      const now = this.clock();
+      items.push(...((out.Items ?? []).filter((i) => !isExpired(i, now)) as unknown as SegmentProgress[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Keeps the night's figures (no expiry): goal progress, attrition and stage flow outlive the run record. */
+  async keepFigures(figures: KeptNightFigures): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tables.config,
+        Item: { pk: FIGURES_PK, sk: figures.runDate, ...figures },
+      }),
+    );
+  }
+
+  /** The kept figures of the nights from..to (inclusive), oldest first. */
+  async listFigures(from: IsoDate, to: IsoDate): Promise<KeptNightFigures[]> {
+    const items: KeptNightFigures[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.config,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': FIGURES_PK, ':from': from, ':to': to },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...rest } = item;
+        items.push(rest as KeptNightFigures);
+      }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return items;

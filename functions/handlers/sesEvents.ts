@@ -8,7 +8,6 @@ import { documentClient } from '../adapters/clients.js';
 import { isPendingLedgerStatus, SendFeedbackStore, statCounter } from '../adapters/sendStats.js';
 import { customerSubject, emailSubject } from '../adapters/suppressionStore.js';
 import { tableNames } from '../adapters/tableNames.js';
-import { maskEmail } from '../domain/delivery/emailAddress.js';
 import { judgeReputation, shardOf } from '../domain/delivery/guardrail.js';
 import { decodeSendTag } from '../domain/delivery/sendTag.js';
 import { type NormalizedSesEvent, parseSesEvent } from '../domain/delivery/sesEvents.js';
@@ -149,7 +148,8 @@ async function applyEvent(
     type: event.type,
     eventId: event.eventId,
     sendKey,
-    recipients: event.recipients.map(maskEmail),
+    // How many, not who: the ledger entry (sendKey) names the customer.
+    recipients: event.recipients.length,
     suppress: event.suppress,
   });
 }
@@ -216,7 +216,11 @@ async function guardrail(
  */
 export async function processSesEvents(raw: unknown, now = new Date()): Promise<SesEventsResult> {
   const d = deps();
-  const feedback = new SendFeedbackStore(documentClient(), tableNames(d.config));
+  const feedback = new SendFeedbackStore(
+    documentClient(),
+    tableNames(d.config),
+    d.config.EVENT_RETENTION_DAYS,
+  );
   const result: SesEventsResult = {
     events: 0,
     duplicates: 0,

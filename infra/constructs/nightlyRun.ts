@@ -21,6 +21,8 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handlerFunction.js';
+import { acknowledgeWildcards, exactResource, XRAY_WRITE } from './nag.js';
+import { sendWavesMap } from './sendWavesMap.js';
 
 export interface NightlyRunProps {
   environment: Record<string, string>;
@@ -55,7 +57,10 @@ export class NightlyRun extends Construct {
   readonly stateMachine: StateMachine;
   /** Failed and timed-out runs; the stack routes them to the alarm topic. */
   readonly alarms: Alarm[];
-  readonly functions: Record<'prepareRun' | 'scoreSegment' | 'sendSegment' | 'summarizeRun', HandlerFunction>;
+  readonly functions: Record<
+    'prepareRun' | 'scoreSegment' | 'planWaves' | 'sendSegment' | 'summarizeRun',
+    HandlerFunction
+  >;
 
   constructor(scope: Construct, id: string, props: NightlyRunProps) {
     super(scope, id);
@@ -79,6 +84,12 @@ export class NightlyRun extends Construct {
       Duration.minutes(15),
       2048,
     );
+    const planWaves = fn(
+      'planWaves',
+      "Nightly run: the local-time send waves from the score segments' counts",
+      Duration.minutes(2),
+      512,
+    );
     const sendSegment = fn(
       'sendSegment',
       'Nightly run: send the decided emails of one segment',
@@ -89,7 +100,7 @@ export class NightlyRun extends Construct {
       'Nightly run: counts, metrics and the run report',
       Duration.minutes(5),
     );
-    this.functions = { prepareRun, scoreSegment, sendSegment, summarizeRun };
+    this.functions = { prepareRun, scoreSegment, planWaves, sendSegment, summarizeRun };
 
     const { customers, orders, config, ledger, suppression } = props.tables;
     // Least privilege: each function gets exactly the tables and actions it uses.
@@ -103,6 +114,7 @@ export class NightlyRun extends Construct {
     config.grantReadWriteData(sendSegment);
     ledger.grantReadWriteData(sendSegment);
     suppression.grantReadData(sendSegment);
+    config.grantReadData(planWaves);
     config.grantReadWriteData(summarizeRun);
     void orders;
     sendSegment.addToRolePolicy(
@@ -118,9 +130,26 @@ export class NightlyRun extends Construct {
         ],
       }),
     );
-    // GetAccount has no resource type (it reads the account's quota): Prepare checks the night fits it.
+    // The account's send quota and rate (the send stage paces itself by them): an account-level read.
+    // Prepare reads it too: it checks that the night's expected sends fit the quota and the window.
     for (const fn of [sendSegment, prepareRun]) {
       fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+      acknowledgeWildcards(fn.role!, {
+        actions: ['ses:GetAccount'],
+        resource: /^\*$/,
+        reason:
+          'ses:GetAccount reads the account\'s sending quota; it has no resource type, so IAM only accepts Resource "*"',
+      });
+    }
+    for (const fn of [scoreSegment, sendSegment]) {
+      acknowledgeWildcards(
+        fn.role!,
+        exactResource(
+          this,
+          `${ledger.tableArn}/index/*`,
+          "The indexes of the ledger table only (byRunShard: the send stage queries its run's shard of entries); DynamoDB names an index as <table ARN>/index/<name>, and the table grant covers them as index/*",
+        ),
+      );
     }
 
     const failed = new Fail(this, 'RunFailed', {
@@ -184,18 +213,36 @@ export class NightlyRun extends Construct {
     scoreMap.itemProcessor(scoreTask.next(scoreLoop));
     scoreMap.addCatch(failed, { resultPath: '$.failure' });
 
-    const sendTask = task('SendSegment', sendSegment, segmentPayload, Duration.minutes(15));
+    // The waves: decided at scoring (each queued email carries its wave), planned from the score
+    // segments' counts, then each wave waits for its local-time window and sends its segments.
+    const planTask = task(
+      'PlanWaves',
+      planWaves,
+      TaskInput.fromObject({ runDate: JsonPath.stringAt('$.run.runDate') }),
+      Duration.minutes(2),
+      '$.waves',
+    );
+    planTask.addCatch(failed, { resultPath: '$.failure' });
+    const sendTask = task(
+      'SendSegment',
+      sendSegment,
+      TaskInput.fromObject({
+        runDate: JsonPath.stringAt('$.runDate'),
+        segment: JsonPath.numberAt('$.segment'),
+        totalSegments: JsonPath.numberAt('$.totalSegments'),
+        wave: JsonPath.objectAt('$.wave'),
+      }),
+      Duration.minutes(15),
+    );
     const sendLoop = new Choice(this, 'SegmentSent?')
       .when(Condition.booleanEquals('$.done', true), new Succeed(this, 'SegmentSendDone'))
       .otherwise(sendTask);
-    const sendMap = new DistributedMap(this, 'SendSegments', {
-      itemsPath: '$.run.segments',
+    const sendMap = sendWavesMap(this, {
+      wavesPath: '$.waves',
+      segmentsPath: '$.run.segments',
       maxConcurrency: props.maxConcurrency,
-      mapExecutionType: StateMachineType.STANDARD,
-      resultPath: JsonPath.DISCARD,
-      label: 'SendSegments',
+      sendSegment: sendTask.next(sendLoop),
     });
-    sendMap.itemProcessor(sendTask.next(sendLoop));
     sendMap.addCatch(failed, { resultPath: '$.failure' });
 
     const summarize = task(
@@ -206,12 +253,14 @@ export class NightlyRun extends Construct {
     );
     summarize.addCatch(failed, { resultPath: '$.failure' });
 
-    const definition = prepare.next(scoreMap).next(sendMap).next(summarize);
+    const definition = prepare.next(scoreMap).next(planTask).next(sendMap).next(summarize);
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromChainable(definition),
       stateMachineType: StateMachineType.STANDARD,
-      timeout: Duration.hours(8),
+      // The send waves wait for each zone's local window: the last one can open up to a day after
+      // scoring (Tokyo's morning for a night ready at 02:00 UTC) and a window may last most of a day.
+      timeout: Duration.hours(52),
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'StateMachineLogs', {
@@ -223,6 +272,40 @@ export class NightlyRun extends Construct {
         includeExecutionData: false,
       },
     });
+
+    // Step Functions' own role (CDK-generated from the tasks, the Distributed Maps and the logging).
+    acknowledgeWildcards(
+      this.stateMachine,
+      XRAY_WRITE,
+      {
+        actions: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        resource: /^\*$/,
+        reason:
+          'Step Functions logging to CloudWatch Logs goes through vended log delivery, whose actions support no resource-level permissions (AWS documents Resource "*" for them); the role can create deliveries, not read or write log events',
+      },
+      ...[prepareRun, scoreSegment, planWaves, sendSegment, summarizeRun].map((fn) =>
+        exactResource(
+          this,
+          `${fn.functionArn}:*`,
+          `lambda:InvokeFunction on the versions and aliases of the ${fn.handlerName} function only (CDK's LambdaInvoke grants <function ARN>:*)`,
+        ),
+      ),
+      {
+        actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+        resource: /^arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:.+:\*$/,
+        reason:
+          "A Distributed Map runs each item in a child execution whose name Step Functions picks: describing, stopping and redriving them needs the executions of this state machine (and its maps' child executions), <execution ARN prefix>:*",
+      },
+    );
 
     const runFailed = new Alarm(this, 'RunFailedAlarm', {
       alarmDescription: 'A nightly retention run failed, timed out or was aborted',

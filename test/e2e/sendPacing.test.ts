@@ -18,6 +18,12 @@ const RATE = 40;
 const SEGMENTS = [50, 51, 52, 53];
 const TOTAL_SEGMENTS = 60;
 const PER_SEGMENT = 45;
+/** One wide wave, so the window check always passes (the simulated clock jumps to its opening). */
+const WAVE = {
+  waveId: `${RUN_DATE}T08:00Z/${RUN_DATE}T20:00Z`,
+  opensAt: `${RUN_DATE}T08:00:00.000Z`,
+  closesAt: `${RUN_DATE}T20:00:00.000Z`,
+};
 
 describe('send pacing across parallel segments', () => {
   let session: LocalSession;
@@ -37,7 +43,13 @@ describe('send pacing across parallel segments', () => {
   });
 
   it(`${SEGMENTS.length} segments at once stay within ${RATE}/s + ${SEGMENTS.length} in every 1-second window`, async () => {
-    const queued = await cloneQueued(session.tables, RUN_DATE, PER_SEGMENT * SEGMENTS.length, SEGMENTS);
+    const queued = await cloneQueued(
+      session.tables,
+      RUN_DATE,
+      PER_SEGMENT * SEGMENTS.length,
+      SEGMENTS,
+      WAVE.waveId,
+    );
     const sends: RecordedSend[] = [];
     const stop = recordSends(sends);
     const { handler } = (await import('../../functions/handlers/sendSegment.js')) as {
@@ -49,7 +61,7 @@ describe('send pacing across parallel segments', () => {
           let out: SegmentOutput;
           do {
             out = await handler(
-              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS },
+              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS, wave: WAVE },
               localContext('sendSegment', 15 * 60_000),
             );
           } while (!out.done);

@@ -66,6 +66,7 @@ export async function cloneQueued(
   runDate: string,
   n: number,
   segments: readonly number[],
+  waveId: string,
 ): Promise<LedgerEntry[]> {
   const db = documentClient();
   const sent = (await scanLedger(tables)).filter((e) => e.status === 'sent' && e.runDate === runDate);
@@ -89,7 +90,8 @@ export async function cloneQueued(
     queued.push({
       ...rest,
       sendKey: ledgerKey(runDate, base.campaignId, customerId),
-      runShard: runShard(runDate, segment),
+      runShard: runShard(runDate, segment, waveId),
+      wave: waveId,
       segment,
       customerId,
       status: 'queued',
