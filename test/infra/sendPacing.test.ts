@@ -22,11 +22,24 @@ function definitionText(): string {
 
 describe('send pacing in the stack', () => {
   it('gives the send Lambda the send Map MaxConcurrency as SEND_CONCURRENCY', () => {
-    // The segments of one wave are sent by the inner Map of the wave Map (infra/constructs/sendWavesMap.ts).
-    type State = { MaxConcurrency?: number; ItemProcessor?: { States: Record<string, State> } };
-    const states = JSON.parse(definitionText()).States as Record<string, State>;
-    const waveStates = states.SendWaves?.ItemProcessor?.States ?? {};
-    const mapConcurrency = waveStates.SendWaveSegments?.MaxConcurrency;
+    // The send Map: the Map state (at any depth, e.g. inside the waves Map) whose items run SendSegment.
+    type State = {
+      Type?: string;
+      MaxConcurrency?: number;
+      ItemProcessor?: { States: Record<string, State> };
+    };
+    const sendMaps: State[] = [];
+    const visit = (states: Record<string, State>) => {
+      for (const state of Object.values(states)) {
+        const inner = state.ItemProcessor?.States;
+        if (!inner) continue;
+        if ('SendSegment' in inner) sendMaps.push(state);
+        visit(inner);
+      }
+    };
+    visit(JSON.parse(definitionText()).States as Record<string, State>);
+    expect(sendMaps).toHaveLength(1);
+    const mapConcurrency = sendMaps[0]?.MaxConcurrency;
     expect(mapConcurrency).toBe(40);
     const fnLogicalId = stack.getLogicalId(stack.nightly.functions.sendSegment.node.defaultChild as never);
     const fn = template.findResources('AWS::Lambda::Function')[fnLogicalId] as Res;
