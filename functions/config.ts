@@ -67,6 +67,11 @@ export const ConfigSchema = z.object({
   HOLDOUT_SALT: z.string().default('retention-v1'),
   ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
   LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
+  /**
+   * Days after a decision's run date in which an order counts for it (docs/measurement.md,
+   * "Attribution"); a campaign may set its own `attributionWindowDays`.
+   */
+  ATTRIBUTION_WINDOW_DAYS: positiveInt.max(365).default(14),
   /** The zone of customers whose profile has none (or an unknown one), IANA. */
   DEFAULT_TIME_ZONE: z
     .string()

@@ -103,6 +103,9 @@ async function processPage(
               : 'global_control',
         createdAt: now.toISOString(),
         expectedValue: decided.night.scores?.clv,
+        attributionDays:
+          night.campaigns.get(chosen.campaignId)?.compiled.campaign.attributionWindowDays ??
+          d.config.ATTRIBUTION_WINDOW_DAYS,
         // What the send stage restores if this email is skipped or fails for good (undoContact).
         ...(decision.outcome === 'send'
           ? { contactBefore: contactBefore(f.customer, chosen.campaignId) }

@@ -13,6 +13,9 @@ export interface DataImportProps {
   environment: Record<string, string>;
   customers: ITable;
   orders: ITable;
+  /** Attribution at order ingest: the ledger's byCustomer index is read, the config table written. */
+  ledger?: ITable;
+  config?: ITable;
   removalPolicy?: RemovalPolicy;
   /** Server access logs of the bucket go there (under `imports/`). */
   accessLogs?: IBucket;
@@ -78,6 +81,8 @@ export class DataImport extends Construct {
     });
     props.customers.grantReadWriteData(this.importer);
     props.orders.grantReadWriteData(this.importer);
+    props.ledger?.grantReadData(this.importer);
+    props.config?.grantReadWriteData(this.importer);
     for (const prefix of ['imports/customers/', 'imports/orders/']) {
       for (const suffix of ['.csv', '.jsonl', '.ndjson']) {
         this.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.importer), {
