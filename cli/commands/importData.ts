@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AttributionStore } from '../../functions/adapters/attributionStore.js';
+import { orderAttribution } from '../../functions/adapters/attributionStore.js';
 import { documentClient } from '../../functions/adapters/clients.js';
 import {
   type ImportReport,
@@ -52,13 +52,7 @@ export function registerImportCommands(program: Command): void {
         report(
           await importOrders(file, text, session.customers, {
             retentionDays: session.config.ORDER_RETENTION_DAYS,
-            attribution: {
-              port: new AttributionStore(documentClient(), session.tables, {
-                retentionDays: session.config.LEDGER_RETENTION_DAYS,
-                now: () => new Date(),
-              }),
-              defaultDays: session.config.ATTRIBUTION_WINDOW_DAYS,
-            },
+            attribution: orderAttribution(documentClient(), session.config),
           }),
         );
       } finally {

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.js';
 import type { LedgerStatus } from '../domain/delivery/ledger.js';
 import {
   type ArmGroup,
@@ -10,7 +11,7 @@ import {
   groupOfStatus,
 } from '../domain/measurement/attribution.js';
 import type { IsoDate } from '../domain/types.js';
-import { type TableNames, writeIf } from './tableNames.js';
+import { type TableNames, tableNames, writeIf } from './tableNames.js';
 import { LEDGER_BY_CUSTOMER } from './tables.js';
 
 const DAY_SECONDS = 86_400;
@@ -45,7 +46,7 @@ export class AttributionStore implements AttributionPort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
-    private readonly options: { retentionDays: number; now: () => Date },
+    private readonly options: { retentionDays: number; now: () => Date; defaultDays: number },
   ) {}
 
   async latestDecisions(customerId: string, upTo: IsoDate): Promise<DecisionRef[]> {
@@ -132,7 +133,7 @@ export class AttributionStore implements AttributionPort {
           sk: resultsSk(decision.campaignId, decision.segmentId, decision.group),
         },
         UpdateExpression:
-          'SET runDate = :rd, campaignId = :cid, segmentId = :sid, #g = :g ' +
+          'SET runDate = :rd, campaignId = :cid, segmentId = :sid, #g = :g, attributionDays = :days ' +
           'ADD converters :cv, orders :o, revenue :r, revenueSumSquares :sq',
         ExpressionAttributeNames: { '#g': 'group' },
         ExpressionAttributeValues: {
@@ -140,6 +141,7 @@ export class AttributionStore implements AttributionPort {
           ':cid': decision.campaignId,
           ':sid': decision.segmentId,
           ':g': decision.group,
+          ':days': decision.attributionDays ?? this.options.defaultDays,
           ':cv': delta.converters,
           ':o': delta.orders,
           ':r': delta.revenue,
@@ -170,6 +172,7 @@ export class AttributionStore implements AttributionPort {
           campaignId: String(item.campaignId),
           segmentId: String(item.segmentId),
           group: item.group as ArmGroup,
+          attributionDays: typeof item.attributionDays === 'number' ? item.attributionDays : undefined,
           converters: Number(item.converters ?? 0),
           orders: Number(item.orders ?? 0),
           revenue: Number(item.revenue ?? 0),
@@ -180,4 +183,22 @@ export class AttributionStore implements AttributionPort {
     } while (startKey);
     return sums;
   }
+}
+
+/** The attribution an order import runs with (the CLI and the import Lambda alike). */
+export function orderAttribution(
+  db: DynamoDBDocumentClient,
+  config: Parameters<typeof tableNames>[0] &
+    Pick<Config, 'LEDGER_RETENTION_DAYS' | 'ATTRIBUTION_WINDOW_DAYS'>,
+  now: () => Date = () => new Date(),
+): { port: AttributionStore; defaultDays: number } {
+  const defaultDays = config.ATTRIBUTION_WINDOW_DAYS;
+  return {
+    port: new AttributionStore(db, tableNames(config), {
+      retentionDays: config.LEDGER_RETENTION_DAYS,
+      now,
+      defaultDays,
+    }),
+    defaultDays,
+  };
 }

@@ -4,7 +4,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { AttributionStore } from '../adapters/attributionStore.js';
+import { orderAttribution } from '../adapters/attributionStore.js';
 import { documentClient } from '../adapters/clients.js';
 import { CustomerStore } from '../adapters/customerStore.js';
 import { type ObjectStore, S3Objects } from '../adapters/s3Objects.js';
@@ -90,13 +90,7 @@ async function importUpload(event: unknown, _context: Context): Promise<ImportSt
     }
     const status = await processImportUpload(new S3Objects(s3, record.s3.bucket.name), key, customers, {
       retentionDays: config.ORDER_RETENTION_DAYS,
-      attribution: {
-        port: new AttributionStore(documentClient(), tableNames(config), {
-          retentionDays: config.LEDGER_RETENTION_DAYS,
-          now: () => new Date(),
-        }),
-        defaultDays: config.ATTRIBUTION_WINDOW_DAYS,
-      },
+      attribution: orderAttribution(documentClient(), config),
       now: () => new Date(),
     });
     if (status) {

@@ -110,6 +110,8 @@ export interface AttributionSums {
   campaignId: string;
   segmentId: string;
   group: ArmGroup;
+  /** The window of the decisions summed here (set by the first attributed order). */
+  attributionDays?: number | undefined;
   converters: number;
   orders: number;
   revenue: number;

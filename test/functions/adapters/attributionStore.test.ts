@@ -55,7 +55,11 @@ describe('attribution at order ingest, on the embedded DynamoDB through the real
   beforeAll(async () => {
     world = await openTestSession('attribution');
     const db = documentClient();
-    store = new AttributionStore(db, world.session.tables, { retentionDays: 730, now: () => new Date() });
+    store = new AttributionStore(db, world.session.tables, {
+      retentionDays: 730,
+      now: () => new Date(),
+      defaultDays: 14,
+    });
     expect(await importCustomers('c.csv', CUSTOMERS, world.session.customers)).toMatchObject({ ok: true });
     const ledger = new LedgerStore(db, world.session.tables);
     for (const e of [
