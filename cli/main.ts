@@ -1,7 +1,9 @@
 import './localDefaults.js';
 import { Command } from 'commander';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
+import { registerExportCommands } from './commands/exportData.js';
 import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
@@ -21,6 +23,8 @@ registerModelCommands(program);
 registerCampaignCommands(program);
 registerDeliveryCommands(program);
 registerPlanCommand(program);
+registerExportCommands(program);
+registerCustomerCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -66,6 +66,8 @@ export interface CheckedCampaignFile {
   file: string;
   loaded: LoadedCampaignFile;
   campaign: Campaign;
+  /** Formatted file:line:column warnings (e.g. an email over Gmail's 102 KB clipping size). */
+  warnings: string[];
 }
 
 export type CheckResult = { ok: true; files: CheckedCampaignFile[] } | { ok: false; errors: string[] };
@@ -100,7 +102,12 @@ export async function checkCampaignFiles(files: readonly string[], now: string):
       errors.push(`${file}:1:1: campaign "${result.campaign.id}" is also defined in ${twin.file}`);
       continue;
     }
-    checked.push({ file, loaded, campaign: result.campaign });
+    checked.push({
+      file,
+      loaded,
+      campaign: result.campaign,
+      warnings: result.warnings.map(formatCampaignError),
+    });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, files: checked };
 }
@@ -130,6 +137,7 @@ export async function activeCampaign(
 
 export interface PushedCampaign {
   file: string;
+  warnings: string[];
   campaignId: string;
   version: number;
   changed: boolean;
@@ -164,6 +172,7 @@ export async function pushCampaigns(
     });
     pushed.push({
       file: c.file,
+      warnings: c.warnings,
       campaignId: c.campaign.id,
       version: result.version,
       changed: result.changed,
@@ -426,6 +435,7 @@ export function registerCampaignCommands(program: Command): void {
       if (opts.target === 'aws') {
         const bucket = opts.bucket ?? process.env.RETENTION_CAMPAIGN_BUCKET;
         if (!bucket) throw new Error('--target aws needs --bucket NAME or RETENTION_CAMPAIGN_BUCKET');
+        for (const c of checked.files) for (const w of c.warnings) process.stderr.write(`${w} (warning)\n`);
         const uploads = campaignUploadObjects(checked.files);
         const client = new S3Client({});
         try {
@@ -451,7 +461,10 @@ export function registerCampaignCommands(program: Command): void {
           process.exitCode = 1;
           return;
         }
-        for (const p of result.pushed) process.stdout.write(formatPushed(p));
+        for (const p of result.pushed) {
+          process.stdout.write(formatPushed(p));
+          for (const w of p.warnings) process.stderr.write(`${w} (warning)\n`);
+        }
       });
     });
 

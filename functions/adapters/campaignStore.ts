@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -93,7 +94,9 @@ export class CampaignStore {
       }),
     );
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...v } = out.Item;
+    const { pk: _pk, sk: _sk, compiledGzip, ...v } = out.Item;
+    if (compiledGzip instanceof Uint8Array)
+      return { ...v, compiled: JSON.parse(gunzipSync(compiledGzip).toString('utf8')) } as CampaignVersion;
     return v as CampaignVersion;
   }
 
@@ -121,22 +124,32 @@ export class CampaignStore {
         return { version: head.latestVersion, changed: false };
       }
       const version = (head?.latestVersion ?? 0) + 1;
-      const record: CampaignVersion = {
+      const record = {
         campaignId: args.campaignId,
         version,
         fileName: args.fileName,
         source: args.source,
         templates: args.templates,
-        ...(args.compiled && Object.keys(args.compiled).length > 0 ? { compiled: args.compiled } : {}),
+        // Compiled MJML is ~30 KB of HTML per segment; gzip keeps a many-segment campaign far below
+        // DynamoDB's 400 KB item limit (it compresses about 10×).
+        ...(args.compiled && Object.keys(args.compiled).length > 0
+          ? { compiledGzip: gzipSync(JSON.stringify(args.compiled)) }
+          : {}),
         sha256,
         createdAt: args.now.toISOString(),
         createdBy: args.createdBy,
       };
+      const item = { pk: `CAMPAIGN#${args.campaignId}`, sk: versionSk(version), ...record };
+      const size = approximateItemBytes(item);
+      if (size > MAX_VERSION_ITEM_BYTES)
+        throw new Error(
+          `campaign ${args.campaignId}: this version is ${Math.ceil(size / 1024)} KB stored (file, templates and compressed HTML), over the ${MAX_VERSION_ITEM_BYTES / 1024} KB a campaign version may take (DynamoDB items hold at most 400 KB); nothing was stored. Move large inline HTML into fewer or smaller templates, or split the campaign.`,
+        );
       try {
         await this.db.send(
           new PutCommand({
             TableName: this.tables.config,
-            Item: { pk: `CAMPAIGN#${args.campaignId}`, sk: versionSk(version), ...record },
+            Item: item,
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -188,4 +201,21 @@ export class CampaignStore {
       }),
     );
   }
+}
+
+/** Headroom under DynamoDB's 400 KB item limit (attribute names and type overhead are not exactly counted). */
+export const MAX_VERSION_ITEM_BYTES = 380 * 1024;
+
+/** Attribute names plus values in UTF-8 (binary as its length): DynamoDB's item size, to within a few bytes per attribute. */
+function approximateItemBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number' || typeof value === 'boolean') return 8;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + 3 + approximateItemBytes(v), 3);
+  if (value && typeof value === 'object')
+    return Object.entries(value).reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + 3 + approximateItemBytes(v),
+      3,
+    );
+  return 1;
 }

@@ -3,6 +3,7 @@ import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { SuppressionReason } from '../adapters/suppressionStore.js';
 import { workCounts } from '../adapters/workCounters.js';
 import { unsubscribeBaseUrl } from '../config.js';
+import { senderDisplayName } from '../domain/campaigns/render.js';
 import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
 import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
 import { canTransition, isLegacyClaim } from '../domain/delivery/ledger.js';
@@ -148,7 +149,7 @@ export async function sendOne(
         const slot = await ctx.limiter.acquire();
         if (!slot.ok) throw new QuotaExhausted();
         return d.mailer.send({
-          from: `${d.config.SENDER_NAME} <${d.config.SENDER_EMAIL}>`,
+          from: `${senderDisplayName(campaign.compiled, d.config.SENDER_NAME)} <${d.config.SENDER_EMAIL}>`,
           to: address.email,
           subject: rendered.subject,
           html: rendered.html,

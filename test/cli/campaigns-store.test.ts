@@ -15,6 +15,7 @@ import {
 import { exampleCampaignFiles } from '../../cli/local/campaigns.js';
 import { previewCampaign } from '../../cli/local/preview.js';
 import { type LocalSession, openLocalSession } from '../../cli/local/session.js';
+import { campaignYaml } from '../functions/domain/campaigns/fixtures.js';
 import { INVALID_CAMPAIGN } from './invalidCampaign.js';
 
 const NOW = new Date('2026-03-02T09:00:00Z');
@@ -161,6 +162,73 @@ describe('campaigns push / list / show / pause / resume / diff on the embedded d
       'campaign "at-risk-save" has no version 7 (versions 1 to 2)',
     );
     await expect(showCampaign(session.campaigns, 'nope')).rejects.toThrow('no campaign "nope" is stored');
+  });
+
+  it('push stores a campaign over Gmail’s clipping size and returns the warning at its line', async () => {
+    const file = join(dir, 'long-letter.yaml');
+    const lorem = 'Lorem ipsum dolor sit amet. '.repeat(4000);
+    writeFileSync(
+      file,
+      campaignYaml(
+        { id: 'long-letter', name: 'Long letter', brand: '../brand.yaml' },
+        `  - id: everyone
+    audience: { all: [] }
+    offer:
+      subject: A long letter
+      mjml: '<rp-text>${lorem}</rp-text>'
+`,
+      ),
+    );
+    const result = await pushCampaigns(session.campaigns, [file], { now: NOW, createdBy: 'test' });
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.pushed[0]?.warnings.join('\n')).toMatch(
+      /long-letter\.yaml:\d+:\d+: .*Gmail clips emails over 102 KB/,
+    );
+    const clean = await pushCampaigns(session.campaigns, [examples[0]!], { now: NOW, createdBy: 'test' });
+    expect(clean.ok && clean.pushed[0]?.warnings).toEqual([]);
+  });
+
+  it('stores compiled HTML compressed: 12 segments of 35 KB fit one version item and read back exactly', async () => {
+    const compiled: Record<string, { html: string; text: string }> = {};
+    for (let i = 0; i < 12; i++) {
+      const block = `<tr><td class="rp-product" style="padding:16px;font-family:Helvetica">Item ${i}</td></tr>\n`;
+      compiled[`seg-${i}`] = {
+        html: block.repeat(Math.ceil(35_000 / block.length)),
+        text: `Item ${i}\n`.repeat(500),
+      };
+    }
+    const raw = JSON.stringify(compiled).length;
+    expect(raw).toBeGreaterThan(400 * 1024);
+    const pushed = await session.campaigns.push({
+      campaignId: 'big-one',
+      name: 'Big',
+      fileName: 'big.yaml',
+      source: 'id: big-one\n',
+      templates: {},
+      compiled,
+      createdBy: 'test',
+      now: NOW,
+    });
+    const stored = await session.campaigns.version('big-one', pushed.version);
+    expect(stored?.compiled).toEqual(compiled);
+  });
+
+  it('refuses a version over the item limit with a message that names the campaign, and stores nothing', async () => {
+    const source = `id: too-big\n# ${'x'.repeat(390 * 1024)}\n`;
+    await expect(
+      session.campaigns.push({
+        campaignId: 'too-big',
+        name: 'Too big',
+        fileName: 'too-big.yaml',
+        source,
+        templates: {},
+        createdBy: 'test',
+        now: NOW,
+      }),
+    ).rejects.toThrow(
+      /campaign too-big: this version is \d+ KB stored .* over the 380 KB .*nothing was stored/,
+    );
+    expect(await session.campaigns.head('too-big')).toBeUndefined();
   });
 
   it('pause takes a campaign out of the next run, resume puts it back; unknown ids are errors', async () => {

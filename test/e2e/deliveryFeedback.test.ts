@@ -11,6 +11,7 @@ import { documentClient } from '../../functions/adapters/clients.js';
 import { type LedgerEntry, LedgerStore } from '../../functions/adapters/ledgerStore.js';
 import { SendFeedbackStore } from '../../functions/adapters/sendStats.js';
 import { loadUnsubscribeKeys } from '../../functions/adapters/unsubscribeKeys.js';
+import { parseBrandSource } from '../../functions/domain/campaigns/brand.js';
 import { encodeSendTag } from '../../functions/domain/delivery/sendTag.js';
 import { SES_TAG_NAMES } from '../../functions/domain/delivery/sesEvents.js';
 import {
@@ -20,6 +21,12 @@ import {
 import { signUnsubscribeToken } from '../../functions/domain/delivery/unsubscribeToken.js';
 import { processSesEvents } from '../../functions/handlers/sesEvents.js';
 import { openTestSession, seedWithExamples } from '../support/localWorld.js';
+
+const EXAMPLE_BRAND_ADDRESS = (() => {
+  const parsed = parseBrandSource(readFileSync('examples/brand.yaml', 'utf8'), 'brand.yaml');
+  if (!parsed.ok || !parsed.brand.sender) throw new Error('examples/brand.yaml should set sender');
+  return parsed.brand.sender.postalAddress;
+})();
 
 // Proofs (c) and (d) of docs/delivery.md: opt-outs through the real local endpoint, SES feedback
 // through the real handler, and what the outbox emails carry, on the embedded services.
@@ -129,7 +136,10 @@ describe('opt-outs and SES feedback, end to end on the embedded services', () =>
       );
       expect(m.parsed.from?.text).toContain(session.config.SENDER_EMAIL);
       expect(m.parsed.subject?.length ?? 0).toBeGreaterThan(0);
-      expect(m.parsed.text).toContain(session.config.POSTAL_ADDRESS);
+      // Branded campaigns sign with the brand's postal address, the others with the deployment's.
+      expect(
+        [session.config.POSTAL_ADDRESS, EXAMPLE_BRAND_ADDRESS].some((a) => m.parsed.text?.includes(a)),
+      ).toBe(true);
       expect(m.parsed.text).toContain(m.url);
       expect(m.parsed.html || '').toContain(`href="${m.url}"`);
       expect(m.parsed.html || '').toContain('Unsubscribe');

@@ -63,7 +63,9 @@ describe('a night through the real state machine and handlers', () => {
     expect(header('list-unsubscribe')).toMatch(
       /^List-Unsubscribe: <http:\/\/127\.0\.0\.1:\d+\/u\?token=[\w.-]+>$/,
     );
-    expect(mail.text).toContain('Example Street');
+    expect(mail.text).toContain('48 Wharf Street'); // the brand's postal address signs the footer
+    // The brand names the sender; the address is the deployment's verified identity.
+    expect(mail.from?.value).toEqual([{ name: 'Harbor & Pine', address: session.config.SENDER_EMAIL }]);
     expect(mail.html || '').toContain('Unsubscribe');
     const recipients = new Set(sent.map((e) => e.customerId));
     expect(recipients.size).toBe(sent.length);

@@ -158,10 +158,10 @@ describe('campaign preview on seeded local data, and the example campaigns in a 
       expect(sample.error).toBeUndefined();
       expect(sample.htmlPath!.startsWith(join(home, 'previews', 'at-risk-save'))).toBe(true);
       const html = readFileSync(sample.htmlPath!, 'utf8');
-      expect(html).toContain('Example Street'); // the footer's postal address
+      expect(html).toContain('48 Wharf Street'); // the footer's postal address (the brand's sender)
       expect(html).toMatch(/<a href="http:\/\/127\.0\.0\.1:\d+\/u\?token=preview"[^>]*>Unsubscribe<\/a>/);
       expect(html).toContain(`Subject: ${sample.subject}`);
-      expect(readFileSync(sample.textPath!, 'utf8')).toContain('Example Street');
+      expect(readFileSync(sample.textPath!, 'utf8')).toContain('48 Wharf Street');
     }
     // Would-be recipients come first.
     expect(atRisk.samples[0]!.outcome).toBe('would be sent');

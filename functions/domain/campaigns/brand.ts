@@ -1,6 +1,7 @@
-// The brand theme marketing sets once (brand.yaml): logo, colours, fonts, footer text, social links. The
-// sender name and postal address stay in the deployment config (SENDER_NAME, POSTAL_ADDRESS): the From
-// header and the legal footer must agree with the verified SES identity, whatever a campaign names.
+// The brand theme marketing sets once (brand.yaml): logo, colours, fonts, sender name, footer text, postal
+// address and social links. The sender *address* always stays the deployment's (SENDER_EMAIL): it must be
+// the verified SES identity, whatever a campaign names. A brand without `sender` signs with the deployment's
+// SENDER_NAME and POSTAL_ADDRESS.
 // Campaign files name it with `brand: ../brand.yaml`; it is stored with every campaign version like a
 // template file, and the layouts are compiled with it when a campaign is validated or pushed.
 import { z } from 'zod';
@@ -58,6 +59,22 @@ export const BrandSchema = z.strictObject({
       .describe('The same colours for mail apps in dark mode'),
   }),
   fonts: z.strictObject({ heading: fontStack, body: fontStack }),
+  sender: z
+    .strictObject({
+      name: line('a sender name')
+        .max(64, { error: 'expected a sender name of at most 64 characters' })
+        // It becomes the From header's display name: no quotes, angle brackets or control characters.
+        .regex(/^[^"<>\\\p{Cc}]+$/u, {
+          error: 'expected a sender name without quotes, < > or control characters',
+        }),
+      postalAddress: line('a postal address')
+        .min(10, { error: 'expected a full postal address (CAN-SPAM and Gmail want one in every email)' })
+        .max(300, { error: 'expected a postal address of at most 300 characters' }),
+    })
+    .optional()
+    .describe(
+      "The From name and the footer's postal address; without it, the deployment's SENDER_NAME and POSTAL_ADDRESS",
+    ),
   footerText: line('footer text').max(500, { error: 'expected footer text of at most 500 characters' }),
   social: z
     .array(z.strictObject({ name: line('a network name'), url: httpsUrl }), {

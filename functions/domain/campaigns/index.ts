@@ -21,7 +21,7 @@ export {
   type LoserReason,
 } from './decide.js';
 export { type CampaignChange, diffCampaigns } from './diff.js';
-export { type RenderedOffer, renderOffer } from './render.js';
+export { type RenderedOffer, renderOffer, senderDisplayName } from './render.js';
 export {
   type AudienceRule,
   type Campaign,

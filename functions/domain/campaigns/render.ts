@@ -40,7 +40,8 @@ export function renderOffer(
   const html = parts.html(scope);
   const text = parts.text(scope);
   const brand = compiled.campaign.brandTheme;
-  // A branded campaign's system footer takes the layout's colours and font (sender and address stay the deployment's).
+  // A branded campaign's system footer takes the layout's colours and font, and the brand's sender and
+  // postal address when it sets them. The unsubscribe link is always the system's.
   if (brand) footer = brandFooter(footer, brand);
   return {
     subject: headerText(parts.subject(scope)),
@@ -58,7 +59,14 @@ function brandFooter(footer: Footer, brand: Brand): Footer {
     style = { fontFamily: brand.fonts.body, color: brand.colors.muted };
     brandFooters.set(brand, style);
   }
-  return { ...footer, style };
+  return brand.sender
+    ? { ...footer, style, senderName: brand.sender.name, postalAddress: brand.sender.postalAddress }
+    : { ...footer, style };
+}
+
+/** The From header's display name: the brand's sender name, else the deployment's. */
+export function senderDisplayName(compiled: CompiledCampaign, deploymentSenderName: string): string {
+  return compiled.campaign.brandTheme?.sender?.name ?? deploymentSenderName;
 }
 
 interface SegmentRendering {

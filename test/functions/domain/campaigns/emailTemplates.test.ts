@@ -5,7 +5,7 @@ import { parseBrandSource } from '../../../../functions/domain/campaigns/brand.j
 import { compileCampaign } from '../../../../functions/domain/campaigns/compile.js';
 import { compileMjmlEmail } from '../../../../functions/domain/campaigns/compileEmail.js';
 import { protectLiquid } from '../../../../functions/domain/campaigns/liquidProtect.js';
-import { renderOffer } from '../../../../functions/domain/campaigns/render.js';
+import { renderOffer, senderDisplayName } from '../../../../functions/domain/campaigns/render.js';
 import {
   formatCampaignError,
   validateCampaign,
@@ -115,11 +115,46 @@ describe('MJML campaigns', () => {
     expect(out.html).toContain('SAVE10');
     expect(out.text).toContain('SAVE10');
     expect(out.text).toContain('Valid until 2025-06-15');
-    // The deployment's sender and address sign the footer, in the brand's colours and font.
+    // The brand's sender and postal address sign the footer, in the brand's colours and font.
     expect(out.html).toMatch(
-      /<div class="retention-footer rp-system-footer"[^>]*color:#6b7478[^>]*>.*Config Address 1.*Unsubscribe<\/a>.*<\/div><\/body>/s,
+      /<div class="retention-footer rp-system-footer"[^>]*color:#6b7478[^>]*>.*Harbor &amp; Pine<br>Harbor &amp; Pine Goods Co\., 48 Wharf Street.*Unsubscribe<\/a>.*<\/div><\/body>/s,
     );
-    expect(out.text).toMatch(/Config Address 1\nUnsubscribe: https:\/\/shop\.example\.com\/u\/tok\n$/);
+    expect(out.html).not.toContain('Config Address 1');
+    expect(out.text).toMatch(
+      /\n-- \nHarbor & Pine\nHarbor & Pine Goods Co\., 48 Wharf Street, Portland, ME 04101, USA\nUnsubscribe: https:\/\/shop\.example\.com\/u\/tok\n$/,
+    );
+    expect(senderDisplayName(compileCampaign(result.campaign), 'Config')).toBe('Harbor & Pine');
+  });
+
+  it("signs with the deployment's sender and address when the brand sets none", async () => {
+    files['../brand-no-sender.yaml'] = BRAND_TEXT.replace(/^sender:\n(?: {2}.*\n)+/m, '');
+    expect(files['../brand-no-sender.yaml']).not.toContain('postalAddress');
+    const result = await validate(
+      mjmlCampaign('      mjml: <rp-divider />').replace('../brand.yaml', '../brand-no-sender.yaml'),
+    );
+    if (!result.ok) throw new Error(result.errors.map(formatCampaignError).join('\n'));
+    const compiled = compileCampaign(result.campaign);
+    const out = renderOffer(compiled, 'seg', subject(), footer, { runDate: '2025-06-01' });
+    expect(out.text).toMatch(
+      /\n-- \nConfig\nConfig Address 1\nUnsubscribe: https:\/\/shop\.example\.com\/u\/tok\n$/,
+    );
+    expect(senderDisplayName(compiled, 'Config')).toBe('Config');
+  });
+
+  it('refuses a sender name that would break the From header, at its line', async () => {
+    files['../brand-bad-sender.yaml'] = BRAND_TEXT.replace(
+      '  name: Harbor & Pine\n',
+      "  name: 'Harbor <Pine>'\n",
+    );
+    const bad = await validate(
+      mjmlCampaign('      mjml: <rp-divider />').replace('../brand.yaml', '../brand-bad-sender.yaml'),
+    );
+    if (bad.ok) throw new Error('expected errors');
+    const line =
+      files['../brand-bad-sender.yaml']!.split('\n').findIndex((l) => l.includes('Harbor <Pine>')) + 1;
+    expect(bad.errors.map(formatCampaignError)).toContain(
+      `brand-bad-sender.yaml:${line}:9: brand (brand-bad-sender.yaml): sender.name: expected a sender name without quotes, < > or control characters`,
+    );
   });
 
   it('reports MJML errors at the line of the campaign file', async () => {

@@ -1,0 +1,80 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { stringify } from 'csv-stringify';
+import { decisionPages } from '../../functions/adapters/decisionReader.js';
+import { RunStore } from '../../functions/adapters/runStore.js';
+import type { TableNames } from '../../functions/adapters/tableNames.js';
+import {
+  DECISION_COLUMNS,
+  type DecisionRow,
+  decisionCells,
+} from '../../functions/domain/measurement/decisions.js';
+import type { IsoDate } from '../../functions/domain/types.js';
+
+/** The night's decisions, page by page; a clear error when that night never ran here. */
+export async function nightDecisions(
+  db: DynamoDBDocumentClient,
+  tables: TableNames,
+  runDate: IsoDate,
+): Promise<AsyncGenerator<DecisionRow[]>> {
+  const record = await new RunStore(db, tables).get(runDate);
+  if (!record)
+    throw new Error(`no night was run on ${runDate}: run \`retention run --date ${runDate}\` first`);
+  return decisionPages(db, tables, runDate, record.totalSegments);
+}
+
+async function* rowsOf(pages: AsyncIterable<DecisionRow[]>): AsyncGenerator<string[]> {
+  for await (const page of pages) for (const row of page) yield decisionCells(row);
+}
+
+/**
+ * Streams the decisions as CSV (header `customer_id,campaign_id,segment_id,group,status`) into
+ * `out` without ending it (stdout must stay open). Cells a spreadsheet would run as a formula get
+ * a leading apostrophe (csv-stringify's escape_formulas). Returns the number of rows written.
+ */
+export async function writeDecisionsCsv(pages: AsyncIterable<DecisionRow[]>, out: Writable): Promise<number> {
+  let rows = 0;
+  const counted = async function* (source: AsyncIterable<string[]>) {
+    for await (const row of source) {
+      rows++;
+      yield row;
+    }
+  };
+  await pipeline(
+    Readable.from(counted(rowsOf(pages))),
+    stringify({ header: true, columns: [...DECISION_COLUMNS], escape_formulas: true }),
+    async (csv: AsyncIterable<Buffer | string>) => {
+      // Backpressure by hand: pipeline() would end `out`, and stdout must not be ended.
+      for await (const chunk of csv) if (!out.write(chunk)) await once(out, 'drain');
+    },
+  );
+  return rows;
+}
+
+/**
+ * Writes to `file` through a temporary file renamed at the end, so a failed export leaves no
+ * half-written file behind (and an earlier export of the same name untouched).
+ */
+export async function writeFileAtomically(
+  file: string,
+  write: (out: Writable) => Promise<number>,
+): Promise<number> {
+  const partial = `${file}.partial-${process.pid}`;
+  const out = createWriteStream(partial, { flags: 'wx' });
+  try {
+    await once(out, 'open');
+    const n = await write(out);
+    out.end();
+    await once(out, 'finish');
+    await rename(partial, file);
+    return n;
+  } catch (error) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
