@@ -8,6 +8,7 @@ import { registerImportCommands } from './commands/importData.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerReportCommand } from './commands/report.js';
 
 const program = new Command();
 program
@@ -25,6 +26,7 @@ registerDeliveryCommands(program);
 registerPlanCommand(program);
 registerExportCommands(program);
 registerCustomerCommands(program);
+registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -13,6 +13,7 @@ import {
   buildReport,
   type CompareArms,
 } from '../../functions/domain/measurement/buildReport.js';
+import { compareArms } from '../../functions/domain/measurement/compareArms.js';
 import { validateGoalSource } from '../../functions/domain/measurement/goalFile.js';
 import type { ModelReport } from '../../functions/domain/measurement/reportContract.js';
 import { addDays, isoDateSchema, todayUtc } from '../../functions/domain/night/dates.js';
@@ -106,7 +107,7 @@ function printReport(report: AssembledReport, opts: { json?: boolean; html?: str
   process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatReport(report));
 }
 
-export function registerReportCommand(program: Command, compare: CompareArms): void {
+export function registerReportCommand(program: Command, compare: CompareArms = compareArms): void {
   program
     .command('report')
     .description(
