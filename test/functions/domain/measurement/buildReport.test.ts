@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatReport } from '../../../../cli/report/reportText.js';
 import {
   type ArmTotals,
   buildReport,
@@ -6,6 +7,7 @@ import {
   engagementOf,
   type StoredNight,
 } from '../../../../functions/domain/measurement/buildReport.js';
+import { compareArms } from '../../../../functions/domain/measurement/compareArms.js';
 import type { GroupFigures } from '../../../../functions/domain/measurement/reportContract.js';
 
 // The statistics are compareArms' job; here a recorder shows which sums reach it.
@@ -213,5 +215,65 @@ describe('the report assembled from the nights’ stored figures', () => {
       complained: 0,
       unsubscribed: 0,
     });
+  });
+});
+
+describe('edge cases through the real statistics', () => {
+  const arms = (treatment: number, holdout: number, sums: StoredNight['sums'] = []): StoredNight => ({
+    runDate: '2026-11-01',
+    groups: [{ campaignId: 'c', segmentId: 's', treatment, holdout, globalControl: 0, sent: treatment }],
+    sums,
+    events: {},
+    figures: { runDate: '2026-11-01', stages: {} },
+  });
+  const report = (night: StoredNight) =>
+    buildReport({ from: '2026-11-01', to: '2026-11-01', attributionDays: 14, nights: [night] }, compareArms);
+
+  it('a 0 % holdout cannot be measured: insufficient data, no uplift', () => {
+    const c = report(
+      arms(500, 0, [
+        {
+          runDate: '2026-11-01',
+          campaignId: 'c',
+          segmentId: 's',
+          group: 'treatment',
+          converters: 20,
+          orders: 22,
+          revenue: 900,
+          revenueSumSquares: 50_000,
+        },
+      ]),
+    ).campaigns[0]!;
+    expect(c.holdout.customers).toBe(0);
+    expect(c.verdict).toBe('insufficient_data');
+  });
+
+  it('tiny groups are insufficient data, with the size a test would need', () => {
+    const c = report(
+      arms(12, 3, [
+        {
+          runDate: '2026-11-01',
+          campaignId: 'c',
+          segmentId: 's',
+          group: 'treatment',
+          converters: 2,
+          orders: 2,
+          revenue: 60,
+          revenueSumSquares: 1_800,
+        },
+      ]),
+    ).campaigns[0]!;
+    expect(c.verdict).toBe('insufficient_data');
+    expect(c.neededPerGroup).toBeGreaterThan(12);
+  });
+
+  it('no orders at all: zero rates in both arms, and nothing to conclude yet', () => {
+    const r = report(arms(2_000, 2_000));
+    const c = r.campaigns[0]!;
+    expect(c.treatment.conversionRate).toBe(0);
+    expect(c.holdout.conversionRate).toBe(0);
+    // compareArms' rule: without a single conversion in either arm there is nothing to test yet.
+    expect(c.verdict).toBe('insufficient_data');
+    expect(formatReport(r)).toContain('Campaign c (attribution 14 days)');
   });
 });
