@@ -21,7 +21,7 @@ function comparisonBlock(c: Comparison, controlName: string, indent: string): st
   const t = c.treatment;
   const h = c.holdout;
   const row = (label: string, a: string, b: string) =>
-    `${indent}${label.padEnd(22)}${a.padStart(14)}${b.padStart(14)}`;
+    `${indent}${label.padEnd(22)}${a.padStart(14)}${b.padStart(16)}`;
   const lines = [
     row('', 'treatment', controlName),
     row('customers', int(t.customers), int(h.customers)),

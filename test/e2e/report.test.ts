@@ -10,7 +10,9 @@ import { formatReport } from '../../cli/report/reportText.js';
 import { seedPopulation } from '../../cli/seed/load.js';
 import { orderAttribution } from '../../functions/adapters/attributionStore.js';
 import { documentClient } from '../../functions/adapters/clients.js';
+import { LedgerStore, ledgerKey } from '../../functions/adapters/ledgerStore.js';
 import { ReportSource } from '../../functions/adapters/reportSource.js';
+import { customerSubject, SuppressionStore } from '../../functions/adapters/suppressionStore.js';
 import { importOrders } from '../../functions/domain/ingest/importService.js';
 import { compareArms } from '../../functions/domain/measurement/compareArms.js';
 import { openTestSession } from '../support/localWorld.js';
@@ -54,7 +56,14 @@ async function nightWithResponses(name: string, uplift: number, seed: number) {
   const pushed = await pushCampaignFiles(session.campaigns, [file], 'test');
   expect(pushed.every((p) => p.ok)).toBe(true);
   rmSync(dir, { recursive: true, force: true });
+  // Suppressed customers leave every arm alike (a holdout keeping them would bias the uplift).
+  const suppression = new SuppressionStore(db, session.tables);
+  const suppressed = Array.from({ length: 150 }, (_, i) => `C${String(i * 20 + 1).padStart(7, '0')}`);
+  for (const id of suppressed)
+    await suppression.suppress(customerSubject(id), 'unsubscribed', 'test', new Date());
   const night = await runNight({ runDate: RUN_DATE });
+  const ledgerKeys = suppressed.map((id) => ledgerKey(RUN_DATE, 'everyone', id));
+  expect([...(await new LedgerStore(db, session.tables).getMany(ledgerKeys)).values()]).toEqual([]);
   const orders = await simulatedResponses(db, session, RUN_DATE, { base: 0.1, uplift, seed });
   const imported = await importOrders('responses.csv', orders.csv, session.customers, {
     retentionDays: session.config.ORDER_RETENTION_DAYS,
