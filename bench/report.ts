@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStoredReport } from '../cli/commands/report.js';
 import { exampleCampaignFiles, pushCampaignFiles } from '../cli/local/campaigns.js';
+import { nightDecisions } from '../cli/local/decisions.js';
 import { runNight } from '../cli/local/runNight.js';
 import { openLocalSession } from '../cli/local/session.js';
 import { seedPopulation } from '../cli/seed/load.js';
-import { Random } from '../cli/seed/random.js';
+import { DEFAULT_ORDER_VALUE, simulateResponse } from '../cli/seed/responseSimulator.js';
 import { orderAttribution } from '../functions/adapters/attributionStore.js';
 import { documentClient } from '../functions/adapters/clients.js';
-import { LedgerStore } from '../functions/adapters/ledgerStore.js';
 import { ReportSource } from '../functions/adapters/reportSource.js';
 import { workCounts } from '../functions/adapters/workCounters.js';
-import { LEDGER_STATUSES } from '../functions/domain/delivery/ledger.js';
 import { importOrders } from '../functions/domain/ingest/importService.js';
 import { compareArms } from '../functions/domain/measurement/compareArms.js';
 import { addDays } from '../functions/domain/night/dates.js';
@@ -41,32 +40,25 @@ export async function benchReport(
     await pushCampaignFiles(session.campaigns, await exampleCampaignFiles(process.cwd()), 'bench');
     const night = await runNight({ runDate });
 
-    // Responses: treatment buys with 8 %, the others with 5 %, within the 14-day window.
-    const ledger = new LedgerStore(db, session.tables);
-    const random = new Random(11);
-    const rows: string[] = ['order_id,customer_id,date,amount'];
+    // Responses from the project's simulator: 5 % of every arm buys, treatment 3 points more.
+    const rows: string[] = ['order_id,customer_id,date,amount,currency'];
     let decisions = 0;
-    for (let segment = 0; segment < session.config.TOTAL_SEGMENTS; segment++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await ledger.pageKeysByShard({
+    for await (const page of await nightDecisions(db, session.tables, runDate)) {
+      for (const decision of page) {
+        decisions++;
+        const order = simulateResponse(decision, {
           runDate,
-          segment,
-          statuses: LEDGER_STATUSES,
-          limit: 1000,
-          startKey,
+          baseRate: 0.05,
+          extraRateForTreatment: 0.03,
+          orderValue: DEFAULT_ORDER_VALUE,
+          days: 14,
+          seed: 11,
         });
-        const entries = await ledger.getMany(page.sendKeys);
-        for (const e of entries.values()) {
-          decisions++;
-          const p = e.status === 'held_out' || e.status === 'global_control' ? 0.05 : 0.08;
-          if (random.chance(p))
-            rows.push(
-              `bench-${e.customerId},${e.customerId},${addDays(runDate, random.int(0, 14))},${random.int(20, 120)}.00`,
-            );
-        }
-        startKey = page.lastKey;
-      } while (startKey);
+        if (order)
+          rows.push(
+            `${order.orderId},${order.customerId},${order.date},${order.amount.toFixed(2)},${order.currency}`,
+          );
+      }
     }
     const importStarted = performance.now();
     const imported = await importOrders('responses.csv', `${rows.join('\n')}\n`, session.customers, {

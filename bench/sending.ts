@@ -30,6 +30,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_ROUNDS = 1;
 const ALL_ROUNDS = WARMUP_ROUNDS + ROUNDS;
 const TOTAL_SEGMENTS = FIRST_BENCH_SEGMENT + WORKERS * ALL_ROUNDS;
+/**
+ * The clones' send wave: one wide window, so the stage's window check always passes (the session's
+ * simulated clock jumps to its opening) and the figure is the stage's own cost.
+ */
+const BENCH_WAVE = {
+  waveId: `${RUN_DATE}T08:00Z/${RUN_DATE}T20:00Z`,
+  opensAt: `${RUN_DATE}T08:00:00.000Z`,
+  closesAt: `${RUN_DATE}T20:00:00.000Z`,
+};
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -127,11 +136,12 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1500)):
         customerId,
         profile: { ...original.profile, customerId, email: `bench.${i}@example.com` },
       });
-      const { messageId: _m, finishedAt: _f, reason: _r, ...rest } = base;
+      const { messageId: _m, finishedAt: _f, reason: _r, sentAt: _s, ...rest } = base;
       queued.push({
         ...rest,
         sendKey: ledgerKey(RUN_DATE, base.campaignId, customerId),
-        runShard: runShard(RUN_DATE, segmentOf(i)),
+        runShard: runShard(RUN_DATE, segmentOf(i), BENCH_WAVE.waveId),
+        wave: BENCH_WAVE.waveId,
         segment: segmentOf(i),
         customerId,
         status: 'queued',
@@ -194,7 +204,7 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1500)):
           let out: SegmentOutput;
           do {
             out = await handler(
-              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS },
+              { runDate: RUN_DATE, segment, totalSegments: TOTAL_SEGMENTS, wave: BENCH_WAVE },
               localContext('sendSegment', 15 * 60_000),
             );
           } while (!out.done);
@@ -205,7 +215,8 @@ export async function benchSending(n = Number(process.env.BENCH_SENDS ?? 1500)):
       const requests = dynamodbRequests() - requestsBefore;
       let stageSent = 0;
       for (const segment of segments) {
-        stageSent += (await runs.getProgress(RUN_DATE, 'send', segment)).counts['send:sent'] ?? 0;
+        stageSent +=
+          (await runs.getProgress(RUN_DATE, 'send', segment, BENCH_WAVE.waveId)).counts['send:sent'] ?? 0;
       }
       if (stageSent !== n) throw new Error(`send stage sent ${stageSent} of ${n} in round ${round + 1}`);
       if (warmup) continue;

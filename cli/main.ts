@@ -9,6 +9,7 @@ import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerSeedResponsesCommand } from './commands/seedResponses.js';
 
 const program = new Command();
 program
@@ -26,6 +27,7 @@ registerDeliveryCommands(program);
 registerPlanCommand(program);
 registerExportCommands(program);
 registerCustomerCommands(program);
+registerSeedResponsesCommand(program);
 registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

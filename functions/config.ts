@@ -90,6 +90,16 @@ export const ConfigSchema = z.object({
       }
       return { start, end };
     }),
+  /**
+   * The clock the night plans its send waves by and sends on: `system` (AWS, and a local run that
+   * really waits for the windows) or `simulated` (the local default: each wave is sent at once and
+   * every email carries its scheduled moment; see docs/delivery.md).
+   */
+  SEND_CLOCK: z.enum(['system', 'simulated']).default('system'),
+  /** Simulated clock only: the instant the night starts at (default: 02:00 UTC on the run date). */
+  SIMULATED_NOW: z.iso.datetime({ offset: true }).optional(),
+  /** Simulated clock only: the real epoch ms at which it read SIMULATED_NOW; it moves on from there. */
+  SIMULATED_SINCE_MS: z.coerce.number().int().nonnegative().optional(),
   /** Milliseconds kept in reserve before the Lambda timeout to save a resume point. */
   DEADLINE_RESERVE_MS: positiveInt.default(20_000),
 });

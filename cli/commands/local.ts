@@ -9,7 +9,7 @@ import { writeOutbox } from '../local/outbox.js';
 import { localPaths } from '../local/paths.js';
 import { formatSummary } from '../local/report.js';
 import { openLocalSession } from '../local/session.js';
-import { parseDate, parsePositiveInt } from '../options.js';
+import { parseDate, parseInstant, parsePositiveInt } from '../options.js';
 import { seedPopulation } from '../seed/load.js';
 
 export function registerLocalCommands(program: Command): void {
@@ -18,11 +18,16 @@ export function registerLocalCommands(program: Command): void {
     .description(
       'Seed the local database with a deterministic synthetic population (buy-till-you-die process)',
     )
-    .requiredOption('--customers <n>', 'number of customers', parsePositiveInt)
+    // Checked in the action, not with requiredOption: commander would demand it of the
+    // `seed responses` subcommand too (it checks ancestors' mandatory options).
+    .option('--customers <n>', 'number of customers (required)', parsePositiveInt)
     .option('--seed <s>', 'random seed', parsePositiveInt, 42)
     .option('--as-of <date>', 'last day of the synthetic history (default today)', parseDate)
     .option('--force', 'seed even when customers exist (overwrites the same ids)')
-    .action(async (opts: { customers: number; seed: number; asOf?: string; force?: boolean }) => {
+    .action(async (opts: { customers?: number; seed: number; asOf?: string; force?: boolean }) => {
+      if (opts.customers === undefined)
+        throw new Error("error: required option '--customers <n>' not specified");
+      const customers = opts.customers;
       const session = await openLocalSession();
       try {
         const existing = await session.customers.count();
@@ -30,7 +35,7 @@ export function registerLocalCommands(program: Command): void {
           throw new Error(`the local database already has ${existing} customers; use --force to seed anyway`);
         }
         const result = await seedPopulation(documentClient(), session.tables, {
-          customers: opts.customers,
+          customers,
           seed: opts.seed,
           asOf: opts.asOf ?? todayUtc(),
           orderRetentionDays: session.config.ORDER_RETENTION_DAYS,
@@ -51,6 +56,15 @@ export function registerLocalCommands(program: Command): void {
     .option('--friendly', 'seed 10,000 synthetic customers and push the example campaigns on first use')
     .option('--customers <n>', 'customers to seed on first use (with --friendly)', parsePositiveInt, 10_000)
     .option('--no-examples', 'do not push the example campaigns before the run')
+    .option(
+      '--wait-for-windows',
+      "really wait for each send wave's local-time window (the system clock); by default the night is simulated: each wave is sent at once, every email dated at its scheduled moment",
+    )
+    .option(
+      '--start-at <instant>',
+      'simulated clock: the UTC instant the night starts at, e.g. 2026-12-03T12:00:00Z (default 02:00 UTC on the run date)',
+      parseInstant,
+    )
     .action(
       async (opts: {
         date?: string;
@@ -58,7 +72,14 @@ export function registerLocalCommands(program: Command): void {
         friendly?: boolean;
         customers: number;
         examples: boolean;
+        waitForWindows?: boolean;
+        startAt?: number;
       }) => {
+        if (opts.waitForWindows && opts.startAt !== undefined) {
+          throw new Error(
+            '--start-at sets the simulated clock; it cannot be combined with --wait-for-windows',
+          );
+        }
         const runDate = opts.date ?? todayUtc();
         const log = (line: string) => {
           if (!opts.json) process.stderr.write(`${line}\n`);
@@ -103,7 +124,12 @@ export function registerLocalCommands(program: Command): void {
           const stopProgress = opts.json ? () => undefined : showProgress(session, runDate);
           let result: Awaited<ReturnType<typeof runNight>>;
           try {
-            result = await runNight({ runDate });
+            result = await runNight({
+              runDate,
+              clock: opts.waitForWindows
+                ? { mode: 'system' }
+                : { mode: 'simulated', ...(opts.startAt === undefined ? {} : { startAt: opts.startAt }) },
+            });
           } finally {
             stopProgress();
           }

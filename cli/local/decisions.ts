@@ -8,6 +8,7 @@ import { stringify } from 'csv-stringify';
 import { decisionPages } from '../../functions/adapters/decisionReader.js';
 import { RunStore } from '../../functions/adapters/runStore.js';
 import type { TableNames } from '../../functions/adapters/tableNames.js';
+import { wavesFromCounts } from '../../functions/domain/delivery/sendWaves.js';
 import {
   DECISION_COLUMNS,
   type DecisionRow,
@@ -21,10 +22,17 @@ export async function nightDecisions(
   tables: TableNames,
   runDate: IsoDate,
 ): Promise<AsyncGenerator<DecisionRow[]>> {
-  const record = await new RunStore(db, tables).get(runDate);
+  const runs = new RunStore(db, tables);
+  const record = await runs.get(runDate);
   if (!record)
     throw new Error(`no night was run on ${runDate}: run \`retention run --date ${runDate}\` first`);
-  return decisionPages(db, tables, runDate, record.totalSegments);
+  // The emails to send are filed under their send wave: the waves come from the score segments'
+  // counters, as the night planned them.
+  const totals: Record<string, number> = {};
+  for (const p of await runs.listProgress(runDate, 'score'))
+    for (const [k, v] of Object.entries(p.counts)) totals[k] = (totals[k] ?? 0) + v;
+  const waveIds = wavesFromCounts(totals).map((w) => w.waveId);
+  return decisionPages(db, tables, runDate, record.totalSegments, waveIds);
 }
 
 async function* rowsOf(pages: AsyncIterable<DecisionRow[]>): AsyncGenerator<string[]> {
@@ -32,27 +40,36 @@ async function* rowsOf(pages: AsyncIterable<DecisionRow[]>): AsyncGenerator<stri
 }
 
 /**
- * Streams the decisions as CSV (header `customer_id,campaign_id,segment_id,group,status`) into
- * `out` without ending it (stdout must stay open). Cells a spreadsheet would run as a formula get
- * a leading apostrophe (csv-stringify's escape_formulas). Returns the number of rows written.
+ * Streams rows as CSV with a header into `out` without ending it (stdout must stay open). Cells a
+ * spreadsheet would run as a formula get a leading apostrophe (csv-stringify's escape_formulas).
+ * Returns the number of rows written. Backpressure holds: memory stays at a few pages.
  */
-export async function writeDecisionsCsv(pages: AsyncIterable<DecisionRow[]>, out: Writable): Promise<number> {
-  let rows = 0;
+export async function writeCsv(
+  columns: readonly string[],
+  rows: AsyncIterable<string[]>,
+  out: Writable,
+): Promise<number> {
+  let n = 0;
   const counted = async function* (source: AsyncIterable<string[]>) {
     for await (const row of source) {
-      rows++;
+      n++;
       yield row;
     }
   };
   await pipeline(
-    Readable.from(counted(rowsOf(pages))),
-    stringify({ header: true, columns: [...DECISION_COLUMNS], escape_formulas: true }),
+    Readable.from(counted(rows)),
+    stringify({ header: true, columns: [...columns], escape_formulas: true }),
     async (csv: AsyncIterable<Buffer | string>) => {
       // Backpressure by hand: pipeline() would end `out`, and stdout must not be ended.
       for await (const chunk of csv) if (!out.write(chunk)) await once(out, 'drain');
     },
   );
-  return rows;
+  return n;
+}
+
+/** The decisions as CSV: `customer_id,campaign_id,segment_id,group,status`. */
+export function writeDecisionsCsv(pages: AsyncIterable<DecisionRow[]>, out: Writable): Promise<number> {
+  return writeCsv(DECISION_COLUMNS, rowsOf(pages), out);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { formatWaves } from '../../functions/domain/delivery/sendWaves.js';
 import type { RunSummary } from '../../functions/domain/night/summary.js';
 import type { NightResult } from './runNight.js';
 
@@ -65,6 +66,8 @@ export function formatSummary(report: RunReport): string {
     }
   }
   out.push(table('\nSending', sorted(report.send)));
+  // When each zone's emails go out (UTC, and the local window they were planned in).
+  if (report.waves) out.push(`\n${formatWaves(report.waves).join('\n')}\n`);
   const w = report.work;
   out.push(
     `\nWork done: DynamoDB ${n(Object.values(w.dynamodb.calls).reduce((a, b) => a + b, 0))} calls, ` +

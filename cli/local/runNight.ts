@@ -10,6 +10,7 @@ import {
   workCounts,
 } from '../../functions/adapters/workCounters.js';
 import type { RunSummary } from '../../functions/domain/night/summary.js';
+import { SIMULATED_NIGHT_START_UTC } from '../../functions/handlers/clock.js';
 import { handlerEntry } from '../../infra/constructs/handlerFunction.js';
 import { resolveLocalDefinition } from './definition.js';
 
@@ -29,8 +30,18 @@ export interface NightResult {
   stateWallMs: Record<string, number>;
 }
 
+/**
+ * How the local night keeps time for its send waves:
+ * - `simulated` (default): the night starts at `startAt` (default 02:00 UTC on the run date, the
+ *   nightly schedule's time) and moves on with real time; the WaitForWindow states are skipped and
+ *   each wave is sent at once, every email stamped with its scheduled moment;
+ * - `system`: the real clock; the WaitForWindow states really wait until each window opens.
+ */
+export type LocalClock = { mode: 'simulated'; startAt?: number } | { mode: 'system' };
+
 export interface RunNightOptions {
   runDate: string;
+  clock?: LocalClock;
   onProgress?: (event: { state: string; type: string }) => void;
   /** Test hook: wraps a handler (e.g. to inject a crash); production code never sets it. */
   wrapHandler?: (name: string, handler: LambdaHandler) => LambdaHandler;
@@ -103,12 +114,17 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkArn: false, checkPaths: true },
   });
+  // The clock is configuration the handlers read (SEND_CLOCK, SIMULATED_*), as on AWS; the Wait
+  // states are the interpreter's: skipped under the simulated clock, really waited otherwise.
+  const clock = options.clock ?? { mode: 'simulated' };
+  const restoreClock = setClockEnv(clock, options.runDate);
   const execution = machine.run(
     { runDate: options.runDate },
     {
       overrides: {
         taskResourceLocalHandlers: localHandlers as never,
         retryIntervalOverrides: retryOverrides(definition),
+        ...(clock.mode === 'simulated' ? { waitTimeOverrides: waitOverrides(definition) } : {}),
       },
       context: { Execution: { Id: `local-${options.runDate}`, Name: `nightly-${options.runDate}` } } as never,
     },
@@ -136,7 +152,12 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
       if (e.state?.name) options.onProgress?.({ state: e.state.name, type: e.type });
     }
   })();
-  const summary = (await execution.result) as unknown as RunSummary;
+  let summary: RunSummary;
+  try {
+    summary = (await execution.result) as unknown as RunSummary;
+  } finally {
+    restoreClock();
+  }
   await counting.catch(() => undefined);
   const work = mergeWorkCounts(emptyWorkCounts(), workCounts);
   return {
@@ -164,6 +185,44 @@ function addWork(into: WorkCounts, now: WorkCounts, before: WorkCounts): WorkCou
   delta.ses.throttled -= before.ses.throttled;
   for (const [k, v] of Object.entries(before.lambda.invocations)) bump(delta.lambda.invocations, k, -v);
   return mergeWorkCounts(into, delta);
+}
+
+const CLOCK_ENV = ['SEND_CLOCK', 'SIMULATED_NOW', 'SIMULATED_SINCE_MS'] as const;
+
+/** Sets the clock configuration for one night; returns how to put the previous one back. */
+function setClockEnv(clock: LocalClock, runDate: string): () => void {
+  const before = Object.fromEntries(CLOCK_ENV.map((k) => [k, process.env[k]]));
+  for (const k of CLOCK_ENV) delete process.env[k];
+  process.env.SEND_CLOCK = clock.mode;
+  if (clock.mode === 'simulated') {
+    process.env.SIMULATED_NOW = new Date(
+      clock.startAt ?? Date.parse(`${runDate}T${SIMULATED_NIGHT_START_UTC}:00Z`),
+    ).toISOString();
+    process.env.SIMULATED_SINCE_MS = String(Date.now());
+  }
+  return () => {
+    for (const k of CLOCK_ENV) {
+      const v = before[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** Every Wait state of the definition, skipped (the simulated clock jumps to the window instead). */
+function waitOverrides(definition: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const visit = (machine: Record<string, unknown>) => {
+    for (const [name, state] of Object.entries(
+      (machine.States ?? {}) as Record<string, Record<string, unknown>>,
+    )) {
+      if (state.Type === 'Wait') out[name] = 0;
+      const processor = state.ItemProcessor as Record<string, unknown> | undefined;
+      if (processor) visit(processor);
+    }
+  };
+  visit(definition);
+  return out;
 }
 
 /** Local retries wait a few milliseconds instead of AWS's seconds; the retry policy itself is unchanged. */

@@ -98,6 +98,8 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
     UNSUBSCRIBE_KEYS_FILE: paths.keys,
     MAX_SEND_RATE: '1000',
     TOTAL_SEGMENTS: '4',
+    // Send waves locally: skip the waits, stamp each email with its scheduled moment (runNight sets the start).
+    SEND_CLOCK: 'simulated',
     ...Object.fromEntries(TABLE_SCHEMAS.map((t) => [t.envVar, `${LOCAL_TABLE_PREFIX}${t.name}`])),
     ...options.overrides,
   };

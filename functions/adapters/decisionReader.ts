@@ -7,7 +7,8 @@ import { LEDGER_BY_RUN_SHARD } from './tables.js';
 
 /**
  * Reads one night's decisions back from the send ledger, one page at a time, through the
- * `byRunShard` index (one partition per run date and scan segment): memory stays at one page
+ * `byRunShard` index (one partition per run date and scan segment, and for the emails to send per
+ * send wave too: pass the night's wave ids, see `runShard`): memory stays at one page
  * whatever the size of the night. The index is eventually consistent, which is fine for reading a
  * finished night; the send stage never decides anything from it alone.
  */
@@ -16,9 +17,14 @@ export async function* decisionPages(
   tables: TableNames,
   runDate: IsoDate,
   totalSegments: number,
+  waveIds: readonly string[] = [],
   pageSize = 1_000,
 ): AsyncGenerator<DecisionRow[]> {
+  const shards: string[] = [];
   for (let segment = 0; segment < totalSegments; segment++) {
+    shards.push(runShard(runDate, segment), ...waveIds.map((w) => runShard(runDate, segment, w)));
+  }
+  for (const shard of shards) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await db.send(
@@ -28,7 +34,7 @@ export async function* decisionPages(
           KeyConditionExpression: 'runShard = :shard',
           ProjectionExpression: 'customerId, campaignId, segmentId, #s',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':shard': runShard(runDate, segment) },
+          ExpressionAttributeValues: { ':shard': shard },
           Limit: pageSize,
           ExclusiveStartKey: startKey,
         }),

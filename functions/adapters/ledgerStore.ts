@@ -27,8 +27,15 @@ export interface LedgerEntry {
   segmentId: string;
   customerId: string;
   status: LedgerStatus;
+  /**
+   * A queued email's send wave (`sendWaves.ts`): the UTC window, in the customer's local time, it
+   * may go out in. Stamped at decision time; part of `runShard`.
+   */
+  wave?: string;
   createdAt: string;
   finishedAt?: string;
+  /** When it was handed to SES, by the send clock (its scheduled moment under the simulated clock). */
+  sentAt?: string;
   messageId?: string;
   reason?: string;
   expectedValue?: number;
@@ -172,11 +179,13 @@ export class LedgerStore {
   async pageKeysByShard(args: {
     runDate: IsoDate;
     segment: number;
+    /** The wave whose entries to page (queued emails are sharded by wave). */
+    wave?: string | undefined;
     statuses: readonly LedgerStatus[];
     limit: number;
     startKey?: Record<string, unknown> | undefined;
   }): Promise<{ sendKeys: string[]; customerIds: string[]; lastKey?: Record<string, unknown> | undefined }> {
-    const values: Record<string, unknown> = { ':shard': runShard(args.runDate, args.segment) };
+    const values: Record<string, unknown> = { ':shard': runShard(args.runDate, args.segment, args.wave) };
     const placeholders = args.statuses.map((s, i) => {
       values[`:s${i}`] = s;
       return `:s${i}`;

@@ -24,6 +24,8 @@ export interface RunRecord<Plan = unknown> {
 export interface SegmentProgress {
   phase: 'score' | 'send';
   segment: number;
+  /** Send stage: the wave this record is the lease of (one per wave and segment). */
+  wave?: string | undefined;
   done: boolean;
   lastKey?: Record<string, unknown> | undefined;
   counts: Counts;
@@ -52,8 +54,9 @@ export class SegmentLeaseLost extends Error {
 }
 
 const runPk = (runDate: IsoDate) => `RUN#${runDate}`;
-const segmentSk = (phase: 'score' | 'send', segment: number) =>
-  `${phase.toUpperCase()}#${String(segment).padStart(6, '0')}`;
+/** `SCORE#000003`, `SEND#000003`, or per wave `SEND#<waveId>#000003`: each is its own lease. */
+const segmentSk = (phase: 'score' | 'send', segment: number, wave?: string) =>
+  `${phase.toUpperCase()}#${wave === undefined ? '' : `${wave}#`}${String(segment).padStart(6, '0')}`;
 
 export class RunStore {
   constructor(
@@ -106,15 +109,29 @@ export class RunStore {
     );
   }
 
-  async getProgress(runDate: IsoDate, phase: 'score' | 'send', segment: number): Promise<SegmentProgress> {
+  async getProgress(
+    runDate: IsoDate,
+    phase: 'score' | 'send',
+    segment: number,
+    wave?: string,
+  ): Promise<SegmentProgress> {
     const out = await this.db.send(
       new GetCommand({
         TableName: this.tables.config,
-        Key: { pk: runPk(runDate), sk: segmentSk(phase, segment) },
+        Key: { pk: runPk(runDate), sk: segmentSk(phase, segment, wave) },
         ConsistentRead: true,
       }),
     );
-    if (!out.Item) return { phase, segment, done: false, counts: {}, invocations: 0 };
+    if (!out.Item) {
+      return {
+        phase,
+        segment,
+        ...(wave === undefined ? {} : { wave }),
+        done: false,
+        counts: {},
+        invocations: 0,
+      };
+    }
     return out.Item as unknown as SegmentProgress;
   }
 
@@ -133,7 +150,7 @@ export class RunStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tables.config,
-          Item: { pk: runPk(runDate), sk: segmentSk(next.phase, next.segment), ...saved },
+          Item: { pk: runPk(runDate), sk: segmentSk(next.phase, next.segment, next.wave), ...saved },
           ConditionExpression:
             'attribute_not_exists(pk) OR #w = :w OR (attribute_not_exists(#w) AND invocations = :inv)',
           ExpressionAttributeNames: { '#w': 'writes' },
@@ -161,13 +178,19 @@ export class RunStore {
     runDate: IsoDate,
     phase: 'score' | 'send',
     segment: number,
-    options: { attempts?: number; sleep?: (ms: number) => Promise<void>; random?: () => number } = {},
+    options: {
+      attempts?: number;
+      sleep?: (ms: number) => Promise<void>;
+      random?: () => number;
+      /** Send stage: the wave whose segment to lease. */
+      wave?: string | undefined;
+    } = {},
   ): Promise<SegmentProgress> {
     const attempts = options.attempts ?? 5;
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const random = options.random ?? Math.random;
     for (let attempt = 1; ; attempt++) {
-      const read = await this.getProgress(runDate, phase, segment);
+      const read = await this.getProgress(runDate, phase, segment, options.wave);
       if (read.done) return read;
       try {
         return await this.commitProgress(runDate, { ...read, invocations: read.invocations + 1 }, read);

@@ -8,6 +8,7 @@ import { addDays, isoDateSchema } from '../domain/night/dates.js';
 import { buildRunPlan, type RunPlan } from '../domain/night/plan.js';
 import { DRIFT_CHECK_DAYS } from '../domain/scoring/driftCheck.js';
 import type { PurchaseAggregates } from '../domain/types.js';
+import { nightNow } from './clock.js';
 import { type Deps, deps, logger } from './deps.js';
 import { metrics, tracer } from './observability.js';
 
@@ -62,7 +63,14 @@ async function prepare(event: unknown, _context: Context): Promise<PrepareOutput
     runDate,
     createdAt: new Date().toISOString(),
     totalSegments: d.config.TOTAL_SEGMENTS,
-    plan,
+    plan: {
+      ...plan,
+      delivery: {
+        readyAt: new Date(nightNow(d.config, runDate)()).toISOString(),
+        defaultTimeZone: d.config.DEFAULT_TIME_ZONE,
+        sendWindow: d.config.SEND_WINDOW,
+      },
+    },
     status: 'scoring',
   });
   logger.info('run prepared', {

@@ -5,11 +5,13 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CustomerRecord } from '../adapters/customerStore.js';
 import { type ContactBefore, type LedgerEntry, ledgerKey, runShard } from '../adapters/ledgerStore.js';
-import type { Counts } from '../adapters/runStore.js';
+import type { Counts, RunRecord } from '../adapters/runStore.js';
+import { type WaveSlot, waveAssigner, waveCountKey } from '../domain/delivery/sendWaves.js';
 import type { NightContext } from '../domain/night/context.js';
 import { addCount, countsOfNight } from '../domain/night/counts.js';
 import { type DecidedCustomer, decideCustomer, withSuppression } from '../domain/night/decideCustomer.js';
 import { nightWriteReason } from '../domain/night/nightWrite.js';
+import type { DeliveryPlan, RunPlan } from '../domain/night/plan.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
 import { metrics, tracer } from './observability.js';
@@ -27,7 +29,8 @@ const MEASURED_OUTCOMES: ReadonlySet<string> = new Set(['send', 'holdout', 'glob
 async function scoreSegment(event: unknown, context: Context): Promise<SegmentOutput> {
   const input = SegmentInput.parse(event);
   const d = deps();
-  const { night } = await loadNight(d, input.runDate);
+  const { run, night } = await loadNight(d, input.runDate);
+  const waveOf = waveFinder(night, deliveryOf(d, run));
   const result = (done: boolean): SegmentOutput => ({ ...input, done });
   let progress = await d.runs.takeLease(input.runDate, 'score', input.segment);
   if (progress.done) return result(true);
@@ -41,7 +44,7 @@ async function scoreSegment(event: unknown, context: Context): Promise<SegmentOu
       startKey: progress.lastKey,
     });
     const counts = { ...progress.counts };
-    await processPage(d, night, input, page.items, counts);
+    await processPage(d, night, waveOf, input, page.items, counts);
     progress = await d.runs.commitProgress(
       input.runDate,
       { ...progress, lastKey: page.lastKey, counts, done: page.lastKey === undefined },
@@ -55,9 +58,33 @@ async function scoreSegment(event: unknown, context: Context): Promise<SegmentOu
   }
 }
 
+/** The night's delivery settings; a run record from before they were stored falls back to the config. */
+function deliveryOf(d: Deps, run: RunRecord<RunPlan>): DeliveryPlan {
+  return (
+    run.plan.delivery ?? {
+      readyAt: run.createdAt,
+      defaultTimeZone: d.config.DEFAULT_TIME_ZONE,
+      sendWindow: d.config.SEND_WINDOW,
+    }
+  );
+}
+
+type WaveFinder = (customer: CustomerRecord, campaignId: string) => WaveSlot;
+
+/** A queued email's wave: its customer's zone and its campaign's window (or the program's). */
+function waveFinder(night: NightContext, delivery: DeliveryPlan): WaveFinder {
+  const assign = waveAssigner(delivery.defaultTimeZone, Date.parse(delivery.readyAt));
+  return (customer, campaignId) =>
+    assign({
+      timeZone: customer.profile.timeZone,
+      window: night.campaigns.get(campaignId)?.compiled.campaign.sendWindow ?? delivery.sendWindow,
+    });
+}
+
 async function processPage(
   d: Deps,
   night: NightContext,
+  waveOf: WaveFinder,
   input: SegmentInput,
   customers: Awaited<ReturnType<Deps['customers']['scanPage']>>['items'],
   counts: Counts,
@@ -68,6 +95,10 @@ async function processPage(
       // Already done by an earlier attempt of this night: count what it decided, change nothing.
       for (const key of countsOfNight(customer.night, customer.aggregates.lastOrderDate))
         addCount(counts, key);
+      // Its queued email's wave is found again the same way (the plan's moment, zone and window).
+      const done = customer.night.decision;
+      if (done.outcome === 'send' && done.campaignId)
+        addCount(counts, waveCountKey(waveOf(customer, done.campaignId)));
       addCount(counts, 'work:alreadyDone');
       continue;
     }
@@ -90,9 +121,13 @@ async function processPage(
       chosen &&
       (decision.outcome === 'send' || decision.outcome === 'holdout' || decision.outcome === 'global_control')
     ) {
+      // Only an email that will be sent has a wave; the send stage pages each wave's entries.
+      const wave = decision.outcome === 'send' ? waveOf(f.customer, chosen.campaignId) : undefined;
+      if (wave) addCount(counts, waveCountKey(wave));
       const entry: LedgerEntry = {
         sendKey: ledgerKey(input.runDate, chosen.campaignId, f.customer.customerId),
-        runShard: runShard(input.runDate, input.segment),
+        runShard: runShard(input.runDate, input.segment, wave?.waveId),
+        ...(wave ? { wave: wave.waveId } : {}),
         runDate: input.runDate,
         segment: input.segment,
         campaignId: chosen.campaignId,

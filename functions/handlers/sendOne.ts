@@ -71,7 +71,7 @@ export async function sendOne(
   const label = labelOf(entry);
   const finish = (
     status: LedgerEntry['status'],
-    fields: Pick<LedgerEntry, 'reason' | 'messageId'>,
+    fields: Pick<LedgerEntry, 'reason' | 'messageId' | 'sentAt'>,
     counts: string[],
     undoContact: boolean,
   ): EntryOutcome => {
@@ -143,23 +143,29 @@ export async function sendOne(
   }
 
   const sendTag = encodeSendTag(entry.sendKey);
+  let sentAt = ctx.now();
   try {
     const sent = await retryWithBackoff(
       async () => {
         const slot = await ctx.limiter.acquire();
         if (!slot.ok) throw new QuotaExhausted();
+        // The moment by the send clock: SES replaces a Date header with the time it accepted the
+        // message (the same moment on AWS); the local outbox keeps it, so a simulated night's
+        // emails show when they were scheduled to go out.
+        sentAt = ctx.now();
         return d.mailer.send({
           from: `${senderDisplayName(campaign.compiled, d.config.SENDER_NAME)} <${d.config.SENDER_EMAIL}>`,
           to: address.email,
           subject: rendered.subject,
           html: rendered.html,
           text: rendered.text,
-          headers: listUnsubscribeHeaders({ httpsUrl: url, mailto: d.config.UNSUBSCRIBE_MAILTO }).map(
-            (h) => ({
+          headers: [
+            ...listUnsubscribeHeaders({ httpsUrl: url, mailto: d.config.UNSUBSCRIBE_MAILTO }).map((h) => ({
               name: h.Name,
               value: h.Value,
-            }),
-          ),
+            })),
+            { name: 'Date', value: rfc5322Date(sentAt) },
+          ],
           // The SES events handler finds the ledger entry again through the reversible sendId tag.
           tags: {
             [SES_TAG_NAMES.runDate]: ctx.runDate,
@@ -190,7 +196,12 @@ export async function sendOne(
       },
     );
     workCounts.ses.recipients += 1;
-    return finish('sent', { messageId: sent.messageId }, ['send:sent', `${label}:sent`], false);
+    return finish(
+      'sent',
+      { messageId: sent.messageId, sentAt: sentAt.toISOString() },
+      ['send:sent', `${label}:sent`],
+      false,
+    );
   } catch (error) {
     const kind = error instanceof QuotaExhausted ? 'quota_exceeded' : classifySesError(error);
     const maybeSent = !(error instanceof QuotaExhausted) && describeSesError(error).maybeSent;
@@ -220,4 +231,37 @@ export async function sendOne(
     }
     return finish('failed', { reason }, ['send:failed', `${label}:failed`], true);
   }
+}
+
+/** `Thu, 03 Dec 2026 08:00:00 +0000` (RFC 5322 date-time, in UTC). */
+export function rfc5322Date(at: Date): string {
+  return at.toUTCString().replace(/GMT$/, '+0000');
+}
+
+export const WINDOW_MISSED_REASON = 'window_missed';
+
+/**
+ * An entry whose wave's window closed before it could go out (late run, throttling, quota): it is
+ * never sent outside its customer's local window; the decision's contact history is given back.
+ */
+export function missedWindow(
+  ctx: Pick<SendContext, 'now'>,
+  entry: LedgerEntry,
+  waveId: string,
+): EntryOutcome {
+  if (!canTransition(entry.status, 'skipped')) {
+    throw new Error(`illegal ledger transition ${entry.status} → skipped for ${entry.sendKey}`);
+  }
+  const { reason: _oldReason, ...rest } = entry;
+  return {
+    kind: 'final',
+    entry: {
+      ...rest,
+      status: 'skipped',
+      finishedAt: ctx.now().toISOString(),
+      reason: `${WINDOW_MISSED_REASON}: the local send window ${waveId} closed before it could go out`,
+    },
+    counts: [`send:skipped:${WINDOW_MISSED_REASON}`, `${labelOf(entry)}:skipped`],
+    undoContact: true,
+  };
 }

@@ -7,14 +7,16 @@ import type { CustomerSendView } from '../adapters/customerStore.js';
 import type { LedgerEntry } from '../adapters/ledgerStore.js';
 import type { Counts, SegmentProgress } from '../adapters/runStore.js';
 import { loadUnsubscribeKeys } from '../adapters/unsubscribeKeys.js';
-import { entriesToSettle, isPending, PENDING_STATUSES } from '../domain/delivery/ledger.js';
+import { entriesToSettle, isLegacyClaim, isPending, PENDING_STATUSES } from '../domain/delivery/ledger.js';
+import { awaitWindow } from '../domain/delivery/sendClock.js';
 import { createSendRateLimiter } from '../domain/delivery/sendRate.js';
 import { addCount } from '../domain/night/counts.js';
+import { sendClockFor } from './clock.js';
 import { type Deps, deps, logger } from './deps.js';
 import { loadNight } from './nightContext.js';
 import { metrics, tracer } from './observability.js';
-import { SegmentInput, type SegmentOutput } from './segmentInput.js';
-import { type SendContext, sendOne } from './sendOne.js';
+import { SendSegmentInput, type SendSegmentOutput } from './segmentInput.js';
+import { type EntryOutcome, missedWindow, type SendContext, sendOne } from './sendOne.js';
 
 const PAGE = 100;
 /** Extra passes over one page while entries were released (throttled, not sent). */
@@ -51,28 +53,45 @@ interface PageRead {
  * is unknown (at-most-once, see docs/delivery.md). Ledger entries are read consistently from the
  * table for each page, so an entry is never sent on the strength of a lagging index.
  */
-async function sendSegment(event: unknown, context: Context): Promise<SegmentOutput> {
-  const input = SegmentInput.parse(event);
+async function sendSegment(event: unknown, context: Context): Promise<SendSegmentOutput> {
+  const input = SendSegmentInput.parse(event);
   const d = deps();
+  const { wave } = input;
+  // The wave's UTC window, checked right before each group: never sent outside the local window.
+  const window = { opensAt: Date.parse(wave.opensAt), closesAt: Date.parse(wave.closesAt) };
+  const clock = sendClockFor(d.config, input.runDate);
   // Reads only, so at once: each is a round trip before the first email of the invocation.
   const [{ night }, quota, keys] = await Promise.all([
     loadNight(d, input.runDate),
     d.mailer.quota(),
     loadUnsubscribeKeys(d.config),
   ]);
-  const result = (done: boolean): SegmentOutput => ({ ...input, done });
-  // Take the lease: from here on, a save by any other invocation makes ours fail, and the other way round.
-  let progress = await d.runs.takeLease(input.runDate, 'send', input.segment);
+  const result = (done: boolean): SendSegmentOutput => ({ ...input, done });
+  // Take the lease (one per wave and segment): from here on, a save by any other invocation makes
+  // ours fail, and the other way round.
+  let progress = await d.runs.takeLease(input.runDate, 'send', input.segment, { wave: wave.waveId });
   if (progress.done) return result(true);
+  const opensIn = window.opensAt - clock.now();
+  if (
+    d.config.SEND_CLOCK === 'system' &&
+    opensIn > context.getRemainingTimeInMillis() - d.config.DEADLINE_RESERVE_MS
+  ) {
+    // The state machine's WaitForWindow holds a wave until it opens; a Lambda never idles for it.
+    throw new Error(
+      `wave ${wave.waveId} opens in ${Math.round(opensIn / 1000)} s, after this invocation's deadline: it must be started by the WaitForWindow state`,
+    );
+  }
   const commit = async (next: Partial<SegmentProgress>) => {
     progress = await d.runs.commitProgress(input.runDate, { ...progress, ...next }, progress);
   };
   if (progress.intent) await commit({ counts: await settleAbandonedIntent(d, progress) });
 
-  // Each concurrent segment gets its share of the account's send rate.
+  // Each concurrent segment gets its share of the account's send rate, shared again with the waves
+  // whose windows overlap this one's (they may send at the same time).
   const rate =
     Math.min(d.config.MAX_SEND_RATE, quota?.maxSendRate ?? Number.POSITIVE_INFINITY) /
-    d.config.SEND_CONCURRENCY;
+    d.config.SEND_CONCURRENCY /
+    (wave.overlapping ?? 1);
   const groupSize = Math.max(1, Math.min(MAX_GROUP, Math.floor(rate * GROUP_SECONDS)));
   const ctx: SendContext = {
     d,
@@ -90,7 +109,8 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
     }),
     sleep,
     random: Math.random,
-    now: () => new Date(),
+    // Outcomes and the Date header by the send clock (a wave's scheduled moment when simulated).
+    now: () => new Date(clock.now()),
   };
   const outOfTime = () => context.getRemainingTimeInMillis() < d.config.DEADLINE_RESERVE_MS;
 
@@ -98,6 +118,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
     const page = await d.ledger.pageKeysByShard({
       runDate: input.runDate,
       segment: input.segment,
+      wave: wave.waveId,
       statuses: PENDING_STATUSES,
       limit: PAGE,
       startKey,
@@ -134,6 +155,22 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       }
       groupsSent += 1;
       const group = open.slice(i, i + groupSize);
+      const gate = await awaitWindow(clock, window);
+      if (!gate.send) {
+        // The window closed (late run, throttling, quota): nothing of this group goes out, so no
+        // intent; the save checks the lease before the outcomes are stored.
+        await commit({ counts, intent: undefined });
+        const outcomes: EntryOutcome[] = [];
+        for (const entry of group) {
+          outcomes.push(
+            isLegacyClaim(entry.status)
+              ? await sendOne(ctx, entry, undefined, undefined)
+              : missedWindow(ctx, entry, wave.waveId),
+          );
+        }
+        await storeOutcomes(d, outcomes, counts);
+        continue;
+      }
       const [suppressed] = await Promise.all([
         d.suppression.suppressedAmong(
           group.flatMap((e) => {
@@ -150,8 +187,7 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
           },
         }),
       ]);
-      const outcomes: LedgerEntry[] = [];
-      const givenBack: LedgerEntry[] = [];
+      const outcomes: EntryOutcome[] = [];
       for (const entry of group) {
         const outcome = await sendOne(
           ctx,
@@ -159,17 +195,10 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
           customers.get(entry.customerId),
           suppressed.get(entry.customerId),
         );
-        for (const key of outcome.counts) addCount(counts, key);
         if (outcome.kind === 'released') released += 1;
-        if (outcome.kind !== 'final') continue;
-        outcomes.push(outcome.entry);
-        if (outcome.undoContact) givenBack.push(outcome.entry);
+        outcomes.push(outcome);
       }
-      await d.ledger.putOutcomes(outcomes);
-      // Not mailed after all: give back the contact history the decision recorded (rare path).
-      for (const entry of givenBack) {
-        await d.customers.undoContact(entry.customerId, entry.campaignId, entry.runDate, entry.contactBefore);
-      }
+      await storeOutcomes(d, outcomes, counts);
     }
     if (released > 0 && pageRetries < MAX_PAGE_RETRIES) {
       // Entries released on this page: pass over the same page again (same start key) so they are
@@ -197,6 +226,25 @@ async function sendSegment(event: unknown, context: Context): Promise<SegmentOut
       return result(false);
     }
     upcoming = prefetched;
+  }
+}
+
+/**
+ * Counts a group's outcomes and stores the final ones together; for those not mailed after all, gives
+ * back the contact history the decision recorded (rare path).
+ */
+async function storeOutcomes(d: Deps, outcomes: readonly EntryOutcome[], counts: Counts): Promise<void> {
+  const finals: LedgerEntry[] = [];
+  const givenBack: LedgerEntry[] = [];
+  for (const outcome of outcomes) {
+    for (const key of outcome.counts) addCount(counts, key);
+    if (outcome.kind !== 'final') continue;
+    finals.push(outcome.entry);
+    if (outcome.undoContact) givenBack.push(outcome.entry);
+  }
+  await d.ledger.putOutcomes(finals);
+  for (const entry of givenBack) {
+    await d.customers.undoContact(entry.customerId, entry.campaignId, entry.runDate, entry.contactBefore);
   }
 }
 

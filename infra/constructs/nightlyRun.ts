@@ -21,6 +21,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handlerFunction.js';
+import { sendWavesMap } from './sendWavesMap.js';
 
 export interface NightlyRunProps {
   environment: Record<string, string>;
@@ -55,7 +56,10 @@ export class NightlyRun extends Construct {
   readonly stateMachine: StateMachine;
   /** Failed and timed-out runs; the stack routes them to the alarm topic. */
   readonly alarms: Alarm[];
-  readonly functions: Record<'prepareRun' | 'scoreSegment' | 'sendSegment' | 'summarizeRun', HandlerFunction>;
+  readonly functions: Record<
+    'prepareRun' | 'scoreSegment' | 'planWaves' | 'sendSegment' | 'summarizeRun',
+    HandlerFunction
+  >;
 
   constructor(scope: Construct, id: string, props: NightlyRunProps) {
     super(scope, id);
@@ -79,6 +83,12 @@ export class NightlyRun extends Construct {
       Duration.minutes(15),
       2048,
     );
+    const planWaves = fn(
+      'planWaves',
+      "Nightly run: the local-time send waves from the score segments' counts",
+      Duration.minutes(2),
+      512,
+    );
     const sendSegment = fn(
       'sendSegment',
       'Nightly run: send the decided emails of one segment',
@@ -89,7 +99,7 @@ export class NightlyRun extends Construct {
       'Nightly run: counts, metrics and the run report',
       Duration.minutes(5),
     );
-    this.functions = { prepareRun, scoreSegment, sendSegment, summarizeRun };
+    this.functions = { prepareRun, scoreSegment, planWaves, sendSegment, summarizeRun };
 
     const { customers, orders, config, ledger, suppression } = props.tables;
     // Least privilege: each function gets exactly the tables and actions it uses.
@@ -103,6 +113,7 @@ export class NightlyRun extends Construct {
     config.grantReadWriteData(sendSegment);
     ledger.grantReadWriteData(sendSegment);
     suppression.grantReadData(sendSegment);
+    config.grantReadData(planWaves);
     config.grantReadWriteData(summarizeRun);
     void orders;
     sendSegment.addToRolePolicy(
@@ -181,18 +192,36 @@ export class NightlyRun extends Construct {
     scoreMap.itemProcessor(scoreTask.next(scoreLoop));
     scoreMap.addCatch(failed, { resultPath: '$.failure' });
 
-    const sendTask = task('SendSegment', sendSegment, segmentPayload, Duration.minutes(15));
+    // The waves: decided at scoring (each queued email carries its wave), planned from the score
+    // segments' counts, then each wave waits for its local-time window and sends its segments.
+    const planTask = task(
+      'PlanWaves',
+      planWaves,
+      TaskInput.fromObject({ runDate: JsonPath.stringAt('$.run.runDate') }),
+      Duration.minutes(2),
+      '$.waves',
+    );
+    planTask.addCatch(failed, { resultPath: '$.failure' });
+    const sendTask = task(
+      'SendSegment',
+      sendSegment,
+      TaskInput.fromObject({
+        runDate: JsonPath.stringAt('$.runDate'),
+        segment: JsonPath.numberAt('$.segment'),
+        totalSegments: JsonPath.numberAt('$.totalSegments'),
+        wave: JsonPath.objectAt('$.wave'),
+      }),
+      Duration.minutes(15),
+    );
     const sendLoop = new Choice(this, 'SegmentSent?')
       .when(Condition.booleanEquals('$.done', true), new Succeed(this, 'SegmentSendDone'))
       .otherwise(sendTask);
-    const sendMap = new DistributedMap(this, 'SendSegments', {
-      itemsPath: '$.run.segments',
+    const sendMap = sendWavesMap(this, {
+      wavesPath: '$.waves',
+      segmentsPath: '$.run.segments',
       maxConcurrency: props.maxConcurrency,
-      mapExecutionType: StateMachineType.STANDARD,
-      resultPath: JsonPath.DISCARD,
-      label: 'SendSegments',
+      sendSegment: sendTask.next(sendLoop),
     });
-    sendMap.itemProcessor(sendTask.next(sendLoop));
     sendMap.addCatch(failed, { resultPath: '$.failure' });
 
     const summarize = task(
@@ -203,12 +232,14 @@ export class NightlyRun extends Construct {
     );
     summarize.addCatch(failed, { resultPath: '$.failure' });
 
-    const definition = prepare.next(scoreMap).next(sendMap).next(summarize);
+    const definition = prepare.next(scoreMap).next(planTask).next(sendMap).next(summarize);
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromChainable(definition),
       stateMachineType: StateMachineType.STANDARD,
-      timeout: Duration.hours(8),
+      // The send waves wait for each zone's local window: the last one can open up to a day after
+      // scoring (Tokyo's morning for a night ready at 02:00 UTC) and a window may last most of a day.
+      timeout: Duration.hours(52),
       tracingEnabled: true,
       logs: {
         destination: new LogGroup(this, 'StateMachineLogs', {

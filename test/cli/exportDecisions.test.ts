@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nightDecisions, writeDecisionsCsv, writeFileAtomically } from '../../cli/local/decisions.js';
 import { runNight } from '../../cli/local/runNight.js';
 import type { LocalSession } from '../../cli/local/session.js';
+import { writeResponsesCsv } from '../../cli/seed/responseSimulator.js';
 import { documentClient } from '../../functions/adapters/clients.js';
 import type { LedgerEntry } from '../../functions/adapters/ledgerStore.js';
+import { importOrders } from '../../functions/domain/ingest/importService.js';
 import type { DecisionRow } from '../../functions/domain/measurement/decisions.js';
 import { openTestSession, seedWithExamples } from '../support/localWorld.js';
 
@@ -107,6 +109,28 @@ describe('retention export decisions', () => {
     );
     expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(n + 1);
   });
+  it('the simulated responses to the night import cleanly, and a second import adds nothing', async () => {
+    const file = join(home, 'responses.csv');
+    const options = {
+      runDate: RUN_DATE,
+      baseRate: 0.3,
+      extraRateForTreatment: 0.2,
+      orderValue: { kind: 'gamma', mean: 60, shape: 4 },
+      days: 7,
+      seed: 3,
+    } as const;
+    const n = await writeFileAtomically(file, async (out) =>
+      writeResponsesCsv(await nightDecisions(documentClient(), session.tables, RUN_DATE), options, out),
+    );
+    expect(n).toBeGreaterThan(0);
+    const text = readFileSync(file, 'utf8');
+    const retentionDays = session.config.ORDER_RETENTION_DAYS;
+    const first = await importOrders(file, text, session.customers, { retentionDays });
+    expect(first.problems).toEqual([]);
+    expect(first).toMatchObject({ ok: true, rows: n, written: n });
+    const again = await importOrders(file, text, session.customers, { retentionDays });
+    expect(again).toMatchObject({ ok: true, written: 0, unchanged: n });
+  });
 });
 
 describe('the decisions CSV', () => {
@@ -184,6 +208,22 @@ describe('the command line', () => {
       expect(none.status).toBe(1);
       expect(none.stderr).toContain('no night was run on 2026-02-03');
       expect(() => readFileSync(join(home, 'x.csv'))).toThrow(/ENOENT/);
+      const uplift = cli(
+        home,
+        'seed',
+        'responses',
+        '--date',
+        '2026-02-03',
+        '--uplift',
+        '2',
+        '--out',
+        join(home, 'o.csv'),
+      );
+      expect(uplift.status).toBe(1);
+      expect(uplift.stderr).toContain('uplift 2 with base rate 0.05 gives a treatment rate outside 0 to 1');
+      const seed = cli(home, 'seed');
+      expect(seed.status).toBe(1);
+      expect(seed.stderr).toContain("required option '--customers <n>' not specified");
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -38,7 +38,7 @@ segments:
 `;
 
 const RUN_DATE = '2026-11-20';
-const CUSTOMERS = 3_000;
+const CUSTOMERS = 2_000;
 
 async function nightWithResponses(name: string, uplift: number, seed: number) {
   const world = await openTestSession(name, { GLOBAL_CONTROL_PERCENT: '10' });
@@ -91,7 +91,7 @@ describe('did it work? a local night, simulated responses with a known uplift, t
     await effect.world.close();
     none = await nightWithResponses('report-none', 0, 6);
     await none.world.close();
-  }, 240_000);
+  }, 600_000);
   afterAll(async () => {
     await effect?.world.close().catch(() => undefined);
     await none?.world.close().catch(() => undefined);
@@ -104,8 +104,8 @@ describe('did it work? a local night, simulated responses with a known uplift, t
     // Group sizes come from the night; every response order of a decided customer is attributed.
     expect(c!.treatment.customers).toBe(summary.send);
     expect(c!.holdout.customers).toBe(summary.holdout);
-    expect(c!.treatment.customers).toBeGreaterThan(1000);
-    expect(c!.holdout.customers).toBeGreaterThan(1000);
+    expect(c!.treatment.customers).toBeGreaterThan(600);
+    expect(c!.holdout.customers).toBeGreaterThan(600);
     expect(effect.imported.attributed).toBe(effect.orders.inWindow);
     expect(c!.treatment.orders + c!.holdout.orders + effect.report.program.holdout.orders).toBe(
       effect.orders.inWindow,

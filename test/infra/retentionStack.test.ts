@@ -47,28 +47,66 @@ describe('RetentionStack', () => {
     expect(withTtl).toHaveLength(3);
   });
 
-  it('defines the nightly run as Prepare → distributed Map over segments → Send map → Summarize, in JSONPath', () => {
+  it('defines the nightly run as Prepare → distributed Map over segments → PlanWaves → wave Map → Summarize, in JSONPath', () => {
     expect(definition.StartAt).toBe('Prepare');
     expect(JSON.stringify(definition)).not.toContain('JSONata');
     const states = Object.fromEntries(allStates(definition));
     expect((states.Prepare as State).Next).toBe('ScoreSegments');
-    expect((states.ScoreSegments as State).Next).toBe('SendSegments');
-    expect((states.SendSegments as State).Next).toBe('Summarize');
-    for (const map of ['ScoreSegments', 'SendSegments']) {
-      const s = states[map] as State;
-      expect(s.Type).toBe('Map');
-      expect(s.ItemsPath).toBe('$.run.segments');
-      expect((s.ItemProcessor as { ProcessorConfig: { Mode: string } }).ProcessorConfig.Mode).toBe(
-        'DISTRIBUTED',
-      );
-      expect(s.MaxConcurrency).toBe(16);
-      expect(s.Catch).toBeDefined();
-    }
+    expect((states.ScoreSegments as State).Next).toBe('PlanWaves');
+    expect((states.PlanWaves as State).Next).toBe('SendWaves');
+    expect((states.PlanWaves as State).ResultPath).toBe('$.waves');
+    expect((states.SendWaves as State).Next).toBe('Summarize');
+    const score = states.ScoreSegments as State;
+    expect(score.Type).toBe('Map');
+    expect(score.ItemsPath).toBe('$.run.segments');
+    expect((score.ItemProcessor as { ProcessorConfig: { Mode: string } }).ProcessorConfig.Mode).toBe(
+      'DISTRIBUTED',
+    );
+    expect(score.MaxConcurrency).toBe(16);
+    expect(score.Catch).toBeDefined();
+  });
+
+  it('sends in local-time waves: a distributed Map over the planned waves, each waiting for its window, then its segments', () => {
+    const states = Object.fromEntries(allStates(definition));
+    const waves = states.SendWaves as State;
+    expect(waves.Type).toBe('Map');
+    expect(waves.ItemsPath).toBe('$.waves');
+    expect(waves.Catch).toBeDefined();
+    // Unbounded: every wave waits for its own opening (a slow wave never holds back the next).
+    expect(waves.MaxConcurrency).toBeUndefined();
+    const processor = waves.ItemProcessor as {
+      ProcessorConfig: { Mode: string; ExecutionType: string };
+      StartAt: string;
+      States: Record<string, State>;
+    };
+    expect(processor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(processor.StartAt).toBe('WaitForWindow');
+    // The Wait runs no Lambda: the wave's child execution sleeps until the window opens in UTC.
+    expect(processor.States.WaitForWindow).toEqual({
+      Type: 'Wait',
+      TimestampPath: '$.wave.opensAt',
+      Next: 'SendWaveSegments',
+    });
+    const segments = processor.States.SendWaveSegments as State;
+    expect(segments.Type).toBe('Map');
+    expect(segments.ItemsPath).toBe('$.segments');
+    expect(segments.MaxConcurrency).toBe(16);
+    expect((segments.ItemSelector as Record<string, string>)['wave.$']).toBe('$.wave');
+    const send = states.SendSegment as State;
+    expect(send.Parameters).toMatchObject({ 'wave.$': '$.wave' });
+    // Long enough for the last wave (a day after scoring) to open and close.
+    expect((definition as { TimeoutSeconds?: number }).TimeoutSeconds ?? 0).toBeGreaterThanOrEqual(48 * 3600);
   });
 
   it('gives every task a timeout, retries with backoff and a catch into the failure state', () => {
     const tasks = allStates(definition).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n).sort()).toEqual(['Prepare', 'ScoreSegment', 'SendSegment', 'Summarize']);
+    expect(tasks.map(([n]) => n).sort()).toEqual([
+      'PlanWaves',
+      'Prepare',
+      'ScoreSegment',
+      'SendSegment',
+      'Summarize',
+    ]);
     for (const [name, s] of tasks) {
       expect(s.TimeoutSeconds, name).toBeGreaterThan(0);
       const retry = (s.Retry as { ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }[])[0]!;
@@ -76,7 +114,7 @@ describe('RetentionStack', () => {
       expect(retry.BackoffRate).toBe(2);
       expect(retry.MaxAttempts).toBeGreaterThan(1);
     }
-    for (const name of ['Prepare', 'Summarize']) {
+    for (const name of ['Prepare', 'PlanWaves', 'Summarize']) {
       const s = Object.fromEntries(tasks)[name] as State;
       expect((s.Catch as { Next: string }[])[0]!.Next).toBe('RunFailed');
     }

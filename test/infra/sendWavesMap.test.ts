@@ -41,9 +41,13 @@ describe('sendWavesMap', () => {
     // Absent means unbounded: every wave waits for its own opening.
     expect(outer['MaxConcurrency'] ?? 0).toBe(0);
     const inner = outer['ItemProcessor'] as {
+      ProcessorConfig: Record<string, string>;
       StartAt: string;
       States: Record<string, Record<string, unknown>>;
     };
+    // One child execution per wave: its own history, so many waves and segments stay within limits.
+    expect(inner.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(inner.States['SendWaveSegments']).toMatchObject({ Type: 'Map', MaxConcurrency: 2 });
     expect(inner.StartAt).toBe('WaitForWindow');
     expect(inner.States['WaitForWindow']).toMatchObject({ Type: 'Wait', TimestampPath: '$.wave.opensAt' });
     expect(JSON.stringify(def)).not.toMatch(/JSONata|Assign|ItemReader/);

@@ -1,15 +1,14 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { nightDecisions } from '../../cli/local/decisions.js';
 import type { LocalSession } from '../../cli/local/session.js';
-import { Random } from '../../cli/seed/random.js';
-import { LedgerStore } from '../../functions/adapters/ledgerStore.js';
-import { LEDGER_STATUSES } from '../../functions/domain/delivery/ledger.js';
+import { DEFAULT_ORDER_VALUE, simulateResponse } from '../../cli/seed/responseSimulator.js';
 import { addDays } from '../../functions/domain/night/dates.js';
 
 /**
- * Orders in answer to a night's decisions, with a known effect: every decided customer buys with
- * probability `base`, treatment customers with `base + uplift`, once, on a day 0..14 after the run
- * date; plus, for each buyer with probability 1/2, an order on day 15 (outside the window) that must
- * not count. Deterministic for a seed.
+ * The night's responses from the project's response simulator (`retention seed responses`): every
+ * decided customer buys with `base`, treatment customers with `base + uplift`, on a day 1..14 after
+ * the run date; plus, for every second buyer, an order on day 15 (outside the 14-day window) that
+ * must not count. Deterministic for a seed.
  */
 export async function simulatedResponses(
   db: DynamoDBDocumentClient,
@@ -17,35 +16,26 @@ export async function simulatedResponses(
   runDate: string,
   o: { base: number; uplift: number; seed: number },
 ): Promise<{ csv: string; inWindow: number }> {
-  const ledger = new LedgerStore(db, session.tables);
-  const random = new Random(o.seed);
-  const rows = ['order_id,customer_id,date,amount'];
+  const rows = ['order_id,customer_id,date,amount,currency'];
   let inWindow = 0;
-  for (let segment = 0; segment < session.config.TOTAL_SEGMENTS; segment++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await ledger.pageKeysByShard({
+  for await (const page of await nightDecisions(db, session.tables, runDate)) {
+    for (const decision of page) {
+      const order = simulateResponse(decision, {
         runDate,
-        segment,
-        statuses: LEDGER_STATUSES,
-        limit: 500,
-        startKey,
+        baseRate: o.base,
+        extraRateForTreatment: o.uplift,
+        orderValue: DEFAULT_ORDER_VALUE,
+        days: 14,
+        seed: o.seed,
       });
-      const entries = [...(await ledger.getMany(page.sendKeys)).values()].sort((a, b) =>
-        a.sendKey.localeCompare(b.sendKey),
+      if (!order) continue;
+      rows.push(
+        `${order.orderId},${order.customerId},${order.date},${order.amount.toFixed(2)},${order.currency}`,
       );
-      for (const e of entries) {
-        const treated = e.status !== 'held_out' && e.status !== 'global_control';
-        if (!random.chance(o.base + (treated ? o.uplift : 0))) continue;
-        rows.push(
-          `r-${e.customerId},${e.customerId},${addDays(runDate, random.int(0, 14))},${random.int(20, 80)}.00`,
-        );
-        inWindow++;
-        if (random.chance(0.5))
-          rows.push(`late-${e.customerId},${e.customerId},${addDays(runDate, 15)},30.00`);
-      }
-      startKey = page.lastKey;
-    } while (startKey);
+      inWindow++;
+      if (inWindow % 2 === 0)
+        rows.push(`late-${order.customerId},${order.customerId},${addDays(runDate, 15)},30.00,EUR`);
+    }
   }
   return { csv: `${rows.join('\n')}\n`, inWindow };
 }

@@ -136,7 +136,11 @@ export function ledgerKey(runDate: IsoDate, campaignId: string, customerId: stri
   return `${runDate}#${campaignId}#${customerId}`;
 }
 
-/** The `byRunShard` index's partition key: one run date's entries of one send segment. */
-export function runShard(runDate: IsoDate, segment: number): string {
-  return `${runDate}#${segment}`;
+/**
+ * The `byRunShard` index's partition key: one run date's entries of one send segment, and for a
+ * queued email of one wave too (`<runDate>#<waveId>#<segment>`), so a wave's send segment pages
+ * only its own entries. Entries never sent (holdouts, controls) keep `<runDate>#<segment>`.
+ */
+export function runShard(runDate: IsoDate, segment: number, waveId?: string): string {
+  return waveId === undefined ? `${runDate}#${segment}` : `${runDate}#${waveId}#${segment}`;
 }

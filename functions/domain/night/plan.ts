@@ -40,6 +40,19 @@ export interface RunPlan {
    * the check of the forecast made that many days ago, when that night's record had one.
    */
   modelCheck?: { forecast: CohortForecast | null; closed: DriftCheck | null } | undefined;
+  /**
+   * Local-time delivery, fixed once per night so that every score segment (and a re-run of the
+   * date) stamps the same waves: the moment the waves are planned from (Prepare's clock; a window
+   * that has closed by then is not planned), the default zone and the program's window.
+   */
+  delivery?: DeliveryPlan | undefined;
+}
+
+export interface DeliveryPlan {
+  /** ISO instant: each email gets the first window, in its customer's zone, still open or ahead of it. */
+  readyAt: string;
+  defaultTimeZone: string;
+  sendWindow: { start: string; end: string };
 }
 
 /** Below these counts a maximum-likelihood fit says more about noise than about customers. */

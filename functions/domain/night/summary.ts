@@ -1,7 +1,10 @@
+import { type SendWave, wavesFromCounts } from '../delivery/sendWaves.js';
 import type { RunPlan } from './plan.js';
 
 interface SegmentCounts {
   segment: number;
+  /** Send stage: the wave the segment's record belongs to. */
+  wave?: string | undefined;
   done: boolean;
   counts: Record<string, number>;
   invocations: number;
@@ -41,6 +44,8 @@ export interface RunSummary {
   campaigns: CampaignSegmentSummary[];
   losers: Record<string, number>;
   send: Record<string, number>;
+  /** The local-time send waves, in opening order, with what each sent and what missed its window. */
+  waves?: WaveSummary[] | undefined;
   work: {
     scoreInvocations: number;
     sendInvocations: number;
@@ -50,6 +55,12 @@ export interface RunSummary {
     customersWritten: number;
     customersUnchanged: number;
   };
+}
+
+export interface WaveSummary extends SendWave {
+  sent: number;
+  /** Skipped because the wave's window closed before they could go out. */
+  windowMissed: number;
 }
 
 function sumCounts(list: readonly SegmentCounts[]): Record<string, number> {
@@ -132,6 +143,14 @@ export function summarizeCounts(
     ),
     losers: byPrefix(s, 'lost:'),
     send: byPrefix(d, 'send:'),
+    waves: wavesFromCounts(s).map((wave) => {
+      const mine = sumCounts(send.filter((x) => x.wave === wave.waveId));
+      return {
+        ...wave,
+        sent: mine['send:sent'] ?? 0,
+        windowMissed: mine['send:skipped:window_missed'] ?? 0,
+      };
+    }),
     work: {
       scoreInvocations: score.reduce((n, x) => n + x.invocations, 0),
       sendInvocations: send.reduce((n, x) => n + x.invocations, 0),

@@ -77,6 +77,26 @@ describe('segment progress as a lease (embedded DynamoDB)', () => {
     ).rejects.toBeInstanceOf(SegmentLeaseLost);
   });
 
+  it('each wave of a segment is a lease of its own, listed with the send phase', async () => {
+    const morning = '2026-05-01T08:00Z/2026-05-01T10:00Z';
+    const evening = '2026-05-01T14:00Z/2026-05-01T16:00Z';
+    const a = await runs.takeLease(NIGHT, 'send', 2, { wave: morning });
+    const b = await runs.takeLease(NIGHT, 'send', 2, { wave: evening });
+    expect(a).toMatchObject({ wave: morning, invocations: 1 });
+    expect(b).toMatchObject({ wave: evening, invocations: 1 });
+    // Saves of one wave's lease do not disturb the other's.
+    const savedA = await runs.commitProgress(NIGHT, { ...a, counts: { 'send:sent': 1 } }, a);
+    await runs.commitProgress(NIGHT, { ...b, counts: { 'send:sent': 2 } }, b);
+    await expect(runs.commitProgress(NIGHT, { ...a, done: true }, a)).rejects.toBeInstanceOf(
+      SegmentLeaseLost,
+    );
+    expect(savedA.writes).toBe(2);
+    expect((await runs.getProgress(NIGHT, 'send', 2, morning)).counts).toEqual({ 'send:sent': 1 });
+    expect((await runs.getProgress(NIGHT, 'send', 2)).invocations).toBe(0);
+    const listed = (await runs.listProgress(NIGHT, 'send')).filter((p) => p.segment === 2);
+    expect(listed.map((p) => p.wave).sort()).toEqual([morning, evening]);
+  });
+
   it('a finished segment is returned as it is, without a save', async () => {
     const taken = await runs.takeLease(NIGHT, 'send', 4);
     await runs.commitProgress(NIGHT, { ...taken, done: true }, taken);

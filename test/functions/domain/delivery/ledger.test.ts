@@ -190,6 +190,10 @@ describe('ledgerKey and runShard', () => {
   it('have the stored formats', () => {
     expect(ledgerKey('2026-11-20', 'winback-30', 'C000123')).toBe('2026-11-20#winback-30#C000123');
     expect(runShard('2026-11-20', 3)).toBe('2026-11-20#3');
+    // A queued email's shard carries its wave, so a wave's send segment pages only its own entries.
+    expect(runShard('2026-11-20', 3, '2026-11-20T14:00Z/2026-11-20T16:00Z')).toBe(
+      '2026-11-20#2026-11-20T14:00Z/2026-11-20T16:00Z#3',
+    );
   });
 
   it('campaign ids are slugs, so they cannot contain #', () => {
