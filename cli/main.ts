@@ -4,7 +4,9 @@ import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerCustomerCommands } from './commands/customer.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerExportCommands } from './commands/exportData.js';
+import { registerForgetCommand, registerPruneCommand } from './commands/forget.js';
 import { registerImportCommands } from './commands/importData.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -28,6 +30,9 @@ registerPlanCommand(program);
 registerExportCommands(program);
 registerCustomerCommands(program);
 registerSeedResponsesCommand(program);
+registerKeyCommands(program);
+registerForgetCommand(program);
+registerPruneCommand(program);
 registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -53,6 +53,11 @@ export const ConfigSchema = z.object({
     }),
   /** Days after an email that its link may still change preferences (unsubscribing always works). */
   PREFERENCE_LINK_MAX_AGE_DAYS: positiveInt.default(180),
+  /**
+   * Days an unsubscribe link keeps working after its email: the key that signed it stays in the
+   * ring at least this long after it stopped signing (key rotation, docs/operations.md).
+   */
+  UNSUBSCRIBE_LINK_LIFETIME_DAYS: positiveInt.min(30).default(730),
   SES_CONFIGURATION_SET: z.string().optional(),
   MAX_SEND_RATE: z.coerce.number().positive().default(10),
   SEND_CONCURRENCY: positiveInt.default(4),
@@ -65,6 +70,11 @@ export const ConfigSchema = z.object({
   GLOBAL_CAP_DAYS: z.coerce.number().int().min(0).default(7),
   GLOBAL_CONTROL_PERCENT: percent.default(0),
   HOLDOUT_SALT: z.string().default('retention-v1'),
+  /**
+   * Salt of the hashed address an erasure (`retention forget`) leaves in the suppression table. Set
+   * one per deployment and never change it: a changed salt no longer recognises erased addresses.
+   */
+  ERASURE_SALT: z.string().min(8).default('retention-erasure-v1'),
   ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
   LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
   /**
@@ -72,6 +82,13 @@ export const ConfigSchema = z.object({
    * "Attribution"); a campaign may set its own `attributionWindowDays`.
    */
   ATTRIBUTION_WINDOW_DAYS: positiveInt.max(365).default(14),
+  /**
+   * Run records and their per-segment progress expire this long after the night (DynamoDB TTL).
+   * The figures goals and the stage flow need are kept per night without expiry (RunStore.keepFigures).
+   */
+  RUN_RETENTION_DAYS: positiveInt.default(400),
+  /** Raw SES events that could not be matched (parked for inspection) expire after this many days. */
+  EVENT_RETENTION_DAYS: positiveInt.default(30),
   /** The zone of customers whose profile has none (or an unknown one), IANA. */
   DEFAULT_TIME_ZONE: z
     .string()
@@ -108,6 +125,20 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  return result.data;
+}
+
+/** What the key rotation function reads: only the link lifetimes, nothing of the tables or SES. */
+export function loadRotationConfig(env: Record<string, string | undefined>) {
+  const schema = ConfigSchema.pick({
+    PREFERENCE_LINK_MAX_AGE_DAYS: true,
+    UNSUBSCRIBE_LINK_LIFETIME_DAYS: true,
+  });
+  const result = schema.safeParse(env);
   if (!result.success) {
     const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${details}`);

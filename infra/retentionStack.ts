@@ -1,6 +1,5 @@
-import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config/deployConfig.js';
 import { AccessLogs } from './constructs/accessLogs.js';
@@ -13,6 +12,7 @@ import { HandlerFunction } from './constructs/handlerFunction.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { NightlyRun } from './constructs/nightlyRun.js';
 import { NightlySchedule } from './constructs/nightlySchedule.js';
+import { UnsubscribeKeys } from './constructs/unsubscribeKeys.js';
 
 export interface RetentionStackProps extends StackProps {
   /** One stage's validated settings (infra/config/<stage>.ts). */
@@ -40,15 +40,8 @@ export class RetentionStack extends Stack {
     const configurationSetName = this.email.configurationSet.configurationSetName;
     const accessLogs = new AccessLogs(this, 'AccessLogs', { removalPolicy: props.removalPolicy });
 
-    const unsubscribeKeys = new Secret(this, 'UnsubscribeKeys', {
-      description: 'HMAC key ring for unsubscribe tokens: {"activeKeyId": "k1", "k1": "<secret>"}',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ activeKeyId: 'k1' }),
-        generateStringKey: 'k1',
-        passwordLength: 48,
-        excludePunctuation: true,
-      },
-    });
+    // Rotated every 90 days; old keys verify for the links' lifetime (docs/operations.md).
+    const unsubscribeKeys = new UnsubscribeKeys(this, 'UnsubscribeKeys').secret;
 
     // What every function's config (functions/config.ts) reads; the stage's settings end here.
     const shared = {
@@ -64,6 +57,10 @@ export class RetentionStack extends Stack {
       GLOBAL_CONTROL_PERCENT: String(config.caps.globalControlPercent),
       ORDER_RETENTION_DAYS: String(config.retention.orderDays),
       LEDGER_RETENTION_DAYS: String(config.retention.ledgerDays),
+      RUN_RETENTION_DAYS: String(config.retention.runDays),
+      EVENT_RETENTION_DAYS: String(config.retention.eventDays),
+      // The erasure hash's salt: one per deployment (the stack's id never changes while it exists).
+      ERASURE_SALT: config.erasureSalt ?? Aws.STACK_ID,
     };
 
     this.delivery = new Delivery(this, 'Delivery', {

@@ -20,6 +20,7 @@ export function registerCustomerCommands(program: Command): void {
         const view = await loadCustomerView(documentClient(), session.tables, id, {
           today: todayUtc(),
           ledgerDays: opts.ledgerDays,
+          erasureSalt: session.config.ERASURE_SALT,
         });
         process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : formatCustomerView(view));
       } finally {

@@ -5,6 +5,7 @@ import { RunStore } from '../../functions/adapters/runStore.js';
 import { todayUtc } from '../../functions/domain/night/dates.js';
 import type { RunPlan } from '../../functions/domain/night/plan.js';
 import { exampleCampaignFiles, pushCampaignFiles } from '../local/campaigns.js';
+import { holdNight } from '../local/nightLock.js';
 import { writeOutbox } from '../local/outbox.js';
 import { localPaths } from '../local/paths.js';
 import { formatSummary } from '../local/report.js';
@@ -117,6 +118,17 @@ export function registerLocalCommands(program: Command): void {
               else if (o.changed) log(`campaign ${o.campaignId}: version ${o.version} from ${o.file}`);
             }
           }
+          // One process runs a night at a time (as one execution name on AWS); a second run of the
+          // same night waits, then re-runs it idempotently.
+          const night = await holdNight({
+            db: documentClient(),
+            table: session.tables.config,
+            runDate,
+            onWait: (h) =>
+              process.stderr.write(
+                `the night of ${runDate} is being run by pid ${h.pid} (${h.command}, started ${h.startedAt}); waiting for it to finish…\n`,
+              ),
+          });
           const since = Math.floor(Date.now() / 1000) - 1;
           log(`running the night of ${runDate}…`);
           // Loaded on demand: it builds the CDK app, which other commands need not pay for.
@@ -132,6 +144,7 @@ export function registerLocalCommands(program: Command): void {
             });
           } finally {
             stopProgress();
+            await night.release();
           }
           const outboxDir = join(localPaths(session.services.home).outbox, runDate);
           const written = await writeOutbox(session.services.sesEndpoint, outboxDir, since);

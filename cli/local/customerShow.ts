@@ -70,7 +70,7 @@ export async function loadCustomerView(
   db: DynamoDBDocumentClient,
   tables: TableNames,
   customerId: string,
-  options: { today: IsoDate; ledgerDays: number },
+  options: { today: IsoDate; ledgerDays: number; erasureSalt: string },
 ): Promise<CustomerView> {
   const record = await new CustomerStore(db, tables).get(customerId);
   if (!record)
@@ -100,7 +100,7 @@ export async function loadCustomerView(
       ...(e.reason ? { reason: e.reason } : {}),
       ...(e.finishedAt ? { finishedAt: e.finishedAt } : {}),
     }));
-  const suppressed = await new SuppressionStore(db, tables).suppressedAmong([
+  const suppressed = await new SuppressionStore(db, tables, options.erasureSalt).suppressedAmong([
     { customerId, email: record.profile.email },
   ]);
   const { email, birthDate, ...profile } = record.profile;

@@ -245,7 +245,11 @@ export async function previewCampaign(
   // Decide everyone; like the nightly run, the suppression list is read for would-be sends only.
   let decided = customers.map((customer) => ({ customer, decided: decideCustomer(night, customer) }));
   const sends = decided.filter((d) => d.decided.decision.outcome === 'send');
-  const suppression = await new SuppressionStore(documentClient(), session.tables).suppressedAmong(
+  const suppression = await new SuppressionStore(
+    documentClient(),
+    session.tables,
+    session.config.ERASURE_SALT,
+  ).suppressedAmong(
     sends.map((d) => ({ customerId: d.customer.customerId, email: d.customer.profile.email })),
   );
   decided = decided.map((d) => {

@@ -1,15 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetClients } from '../../functions/adapters/clients.js';
 import { TABLE_SCHEMAS } from '../../functions/adapters/tables.js';
 import { localPaths } from './paths.js';
-
-const require = createRequire(import.meta.url);
+import { attachSharedDatabase } from './sharedDatabase.js';
 
 export interface LocalServices {
   home: string;
@@ -27,16 +25,11 @@ export interface LocalServiceOptions {
   /** Port of the local unsubscribe server the emails link to. */
   unsubscribePort?: number;
   overrides?: Record<string, string>;
-  /**
-   * Run dynalite inside this process instead of a child process of its own. The child (default)
-   * gives the database the machine's second core; in-process is simpler to debug.
-   */
-  dynamoInProcess?: boolean;
+  /** How this process is named to other processes sharing the folder (default `retention <command>`). */
+  command?: string;
 }
 
 export const LOCAL_TABLE_PREFIX = 'retention-';
-
-type ListenServer = Server & { listen(port: number, host: string, cb: () => void): void };
 
 /**
  * Starts the embedded DynamoDB (dynalite) and the SES v2 emulator in this process, both bound to
@@ -49,9 +42,11 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
   const persist = options.persist ?? true;
   if (persist) mkdirSync(paths.dynamodb, { recursive: true });
 
-  const dynamo = options.dynamoInProcess
-    ? await startDynaliteInProcess(persist ? paths.dynamodb : undefined)
-    : await startDynaliteChild(persist ? paths.dynamodb : undefined);
+  // On disk, the folder's database is shared with any other CLI process using it (one server for
+  // all, see sharedDatabase.ts); in memory (tests) each process has a private one.
+  const dynamo = persist
+    ? await startSharedDynalite(paths.home, paths.dynamodb, options.command)
+    : await startDynaliteChild(undefined);
   const dynamoPort = dynamo.port;
 
   // Imported on demand: commands that never start the services do not load the emulator.
@@ -173,19 +168,15 @@ interface RunningDynalite {
   stop(): Promise<void>;
 }
 
-async function startDynaliteInProcess(path: string | undefined): Promise<RunningDynalite> {
-  const dynalite = require('dynalite') as (opts: object) => ListenServer;
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(path ? { path } : {}),
+async function startSharedDynalite(home: string, path: string, command?: string): Promise<RunningDynalite> {
+  const shared = await attachSharedDatabase({
+    home,
+    path,
+    command: command ?? `retention ${process.argv.slice(2).find((a) => !a.startsWith('-')) ?? ''}`.trim(),
+    // How long to wait for a database that another process holds but that does not answer.
+    timeoutMs: Number(process.env.RETENTION_DB_WAIT_MS ?? 15_000),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { port: shared.port, stop: () => shared.release() };
 }
 
 async function startDynaliteChild(path: string | undefined): Promise<RunningDynalite> {

@@ -5,6 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { expiryOfDate, isExpired } from '../domain/retention/expiry.js';
 import type { IsoDate } from '../domain/types.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 
@@ -53,7 +54,23 @@ export class SegmentLeaseLost extends Error {
   override name = 'SegmentLeaseLost';
 }
 
+/**
+ * What the goals and the stage flow read of a night (NightFigures): kept after the night's run
+ * record and progress items expire, one small item per night.
+ */
+export interface KeptNightFigures {
+  runDate: IsoDate;
+  customers: number;
+  stages: Record<string, number>;
+  moves: Record<string, number>;
+  recency: Record<string, number>;
+}
+
+/** Default of RUN_RETENTION_DAYS (functions/config.ts). */
+export const DEFAULT_RUN_RETENTION_DAYS = 400;
+
 const runPk = (runDate: IsoDate) => `RUN#${runDate}`;
+const FIGURES_PK = 'NIGHTS';
 /** `SCORE#000003`, `SEND#000003`, or per wave `SEND#<waveId>#000003`: each is its own lease. */
 const segmentSk = (phase: 'score' | 'send', segment: number, wave?: string) =>
   `${phase.toUpperCase()}#${wave === undefined ? '' : `${wave}#`}${String(segment).padStart(6, '0')}`;
@@ -62,7 +79,14 @@ export class RunStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    /** RUN_RETENTION_DAYS: the run record and its progress items expire this long after the night. */
+    private readonly retentionDays: number = DEFAULT_RUN_RETENTION_DAYS,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  private expiresAt(runDate: IsoDate): number {
+    return expiryOfDate(runDate, this.retentionDays);
+  }
 
   /** Creates the run record once; a re-run of the same date gets the original plan back. */
   async createOrGet<Plan>(record: RunRecord<Plan>): Promise<{ record: RunRecord<Plan>; created: boolean }> {
@@ -70,8 +94,15 @@ export class RunStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tables.config,
-          Item: { pk: runPk(record.runDate), sk: 'RECORD', ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: {
+            pk: runPk(record.runDate),
+            sk: 'RECORD',
+            ...record,
+            expiresAt: this.expiresAt(record.runDate),
+          },
+          // An expired record that TTL has not deleted yet counts as gone.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': Math.floor(this.clock().getTime() / 1000) },
         }),
       );
       return { record, created: true };
@@ -91,8 +122,8 @@ export class RunStore {
         ConsistentRead: true,
       }),
     );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...rest } = out.Item;
+    if (!out.Item || isExpired(out.Item, this.clock())) return undefined;
+    const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = out.Item;
     return rest as RunRecord<Plan>;
   }
 
@@ -122,7 +153,7 @@ export class RunStore {
         ConsistentRead: true,
       }),
     );
-    if (!out.Item) {
+    if (!out.Item || isExpired(out.Item, this.clock())) {
       return {
         phase,
         segment,
@@ -150,7 +181,12 @@ export class RunStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tables.config,
-          Item: { pk: runPk(runDate), sk: segmentSk(next.phase, next.segment, next.wave), ...saved },
+          Item: {
+            pk: runPk(runDate),
+            sk: segmentSk(next.phase, next.segment, next.wave),
+            ...saved,
+            expiresAt: this.expiresAt(runDate),
+          },
           ConditionExpression:
             'attribute_not_exists(pk) OR #w = :w OR (attribute_not_exists(#w) AND invocations = :inv)',
           ExpressionAttributeNames: { '#w': 'writes' },
@@ -214,7 +250,40 @@ export class RunStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...((out.Items ?? []) as unknown as SegmentProgress[]));
+      const now = this.clock();
+      items.push(...((out.Items ?? []).filter((i) => !isExpired(i, now)) as unknown as SegmentProgress[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Keeps the night's figures (no expiry): goal progress, attrition and stage flow outlive the run record. */
+  async keepFigures(figures: KeptNightFigures): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tables.config,
+        Item: { pk: FIGURES_PK, sk: figures.runDate, ...figures },
+      }),
+    );
+  }
+
+  /** The kept figures of the nights from..to (inclusive), oldest first. */
+  async listFigures(from: IsoDate, to: IsoDate): Promise<KeptNightFigures[]> {
+    const items: KeptNightFigures[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.config,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': FIGURES_PK, ':from': from, ':to': to },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...rest } = item;
+        items.push(rest as KeptNightFigures);
+      }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return items;

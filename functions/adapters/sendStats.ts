@@ -12,6 +12,7 @@ import { isConditionalCheckFailed, type TableNames, writeIf } from './tableNames
 
 /** How long a seen-event marker and a parked event are kept (DynamoDB TTL). */
 export const EVENT_MARKER_TTL_DAYS = 30;
+/** Default of EVENT_RETENTION_DAYS (functions/config.ts). */
 export const PARKED_TTL_DAYS = 30;
 /** DynamoDB items are at most 400 KB; a parked payload is cut well below that. */
 const PARKED_MAX_CHARS = 300_000;
@@ -101,6 +102,8 @@ export class SendFeedbackStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    /** EVENT_RETENTION_DAYS: how long a parked raw event is kept. */
+    private readonly parkedRetentionDays: number = PARKED_TTL_DAYS,
   ) {}
 
   /**
@@ -278,7 +281,7 @@ export class SendFeedbackStore {
           reason: reason.slice(0, 500),
           raw: text.slice(0, PARKED_MAX_CHARS),
           truncated: text.length > PARKED_MAX_CHARS,
-          expiresAt: epochSeconds(now, PARKED_TTL_DAYS),
+          expiresAt: epochSeconds(now, this.parkedRetentionDays),
         },
       }),
     );

@@ -1,4 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { erasedEmailHash, normaliseEmail } from '../domain/erasure/forget.js';
 import type { TableNames } from './tableNames.js';
 import { writeIf } from './tableNames.js';
 
@@ -13,12 +14,18 @@ export interface SuppressionEntry {
 
 /** Suppression applies to a customer (unsubscribe, erasure) or to an address (bounce, complaint). */
 export const customerSubject = (customerId: string) => `customer#${customerId}`;
-export const emailSubject = (email: string) => `email#${email.trim().toLowerCase()}`;
+export const emailSubject = (email: string) => `email#${normaliseEmail(email)}`;
+/** An erased person's address: only its salted hash is kept (functions/domain/erasure/forget.ts). */
+export const erasedEmailSubject = (hash: string) => `erased-email#${hash}`;
+/** Marks a customer id as forgotten (when), so a repeated `forget` says so. */
+export const forgottenSubject = (customerId: string) => `forgotten#${customerId}`;
 
 export class SuppressionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: TableNames,
+    /** The deployment's ERASURE_SALT: an erased address is found by its salted hash. */
+    private readonly erasureSalt: string,
   ) {}
 
   /** Adds a suppression; the first reason recorded wins, repeats are harmless. */
@@ -34,13 +41,17 @@ export class SuppressionStore {
     );
   }
 
-  /** Which of the customers are suppressed, by customer id or by their address. */
+  /** Which of the customers are suppressed, by customer id, by their address, or as an erased address. */
   async suppressedAmong(
     customers: readonly { customerId: string; email: string }[],
   ): Promise<Map<string, SuppressionReason>> {
     const bySubject = new Map<string, string[]>();
     for (const c of customers) {
-      for (const subject of [customerSubject(c.customerId), emailSubject(c.email)]) {
+      for (const subject of [
+        customerSubject(c.customerId),
+        emailSubject(c.email),
+        erasedEmailSubject(erasedEmailHash(c.email, this.erasureSalt)),
+      ]) {
         const list = bySubject.get(subject) ?? [];
         list.push(c.customerId);
         bySubject.set(subject, list);

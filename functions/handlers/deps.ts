@@ -29,9 +29,9 @@ export function deps(): Deps {
   return {
     config,
     customers: new CustomerStore(db, tables),
-    runs: new RunStore(db, tables),
+    runs: new RunStore(db, tables, config.RUN_RETENTION_DAYS),
     ledger: new LedgerStore(db, tables),
-    suppression: new SuppressionStore(db, tables),
+    suppression: new SuppressionStore(db, tables, config.ERASURE_SALT),
     campaigns: new CampaignStore(db, tables),
     mailer: new SesMailer(sesClient()),
   };

@@ -4,7 +4,7 @@ import type { SuppressionReason } from '../adapters/suppressionStore.js';
 import { workCounts } from '../adapters/workCounters.js';
 import { unsubscribeBaseUrl } from '../config.js';
 import { senderDisplayName } from '../domain/campaigns/render.js';
-import { maskEmail, validateEmail } from '../domain/delivery/emailAddress.js';
+import { redactEmails, validateEmail } from '../domain/delivery/emailAddress.js';
 import { listUnsubscribeHeaders } from '../domain/delivery/headers.js';
 import { canTransition, isLegacyClaim } from '../domain/delivery/ledger.js';
 import {
@@ -205,11 +205,13 @@ export async function sendOne(
   } catch (error) {
     const kind = error instanceof QuotaExhausted ? 'quota_exceeded' : classifySesError(error);
     const maybeSent = !(error instanceof QuotaExhausted) && describeSesError(error).maybeSent;
-    const reason = `${kind}: ${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? ''}`.slice(
-      0,
-      500,
-    );
-    logger.warn('send failed', { sendKey: entry.sendKey, to: maskEmail(customer.profile.email), kind });
+    // SES quotes the recipient in some messages (an unverified address in the sandbox): the ledger
+    // keeps ids only, so the address is masked before the reason is stored.
+    const reason = redactEmails(
+      `${kind}: ${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? ''}`,
+    ).slice(0, 500);
+    // The customer id names the person; the address stays in the customer item.
+    logger.warn('send failed', { sendKey: entry.sendKey, customerId: entry.customerId, kind });
     if (maybeSent) {
       // SES may have accepted it (timeout, reset connection): at-most-once, report, never resend.
       return finish(

@@ -7,7 +7,6 @@ import { documentClient } from '../adapters/clients.js';
 import { isPendingLedgerStatus, SendFeedbackStore, statCounter } from '../adapters/sendStats.js';
 import { customerSubject, emailSubject } from '../adapters/suppressionStore.js';
 import { tableNames } from '../adapters/tableNames.js';
-import { maskEmail } from '../domain/delivery/emailAddress.js';
 import { decodeSendTag } from '../domain/delivery/sendTag.js';
 import { type NormalizedSesEvent, parseSesEvent } from '../domain/delivery/sesEvents.js';
 import { type Deps, deps, logger } from './deps.js';
@@ -142,7 +141,8 @@ async function applyEvent(
     type: event.type,
     eventId: event.eventId,
     sendKey,
-    recipients: event.recipients.map(maskEmail),
+    // How many, not who: the ledger entry (sendKey) names the customer.
+    recipients: event.recipients.length,
     suppress: event.suppress,
   });
 }
@@ -158,7 +158,11 @@ async function applyEvent(
  */
 export async function processSesEvents(raw: unknown, now = new Date()): Promise<SesEventsResult> {
   const d = deps();
-  const feedback = new SendFeedbackStore(documentClient(), tableNames(d.config));
+  const feedback = new SendFeedbackStore(
+    documentClient(),
+    tableNames(d.config),
+    d.config.EVENT_RETENTION_DAYS,
+  );
   const result: SesEventsResult = {
     events: 0,
     duplicates: 0,

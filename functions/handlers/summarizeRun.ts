@@ -25,6 +25,14 @@ async function summarize(event: unknown, _context: Context): Promise<RunSummary>
   ]);
   const summary = summarizeCounts(run.plan, score, send);
   await d.runs.setStatus(runDate, 'done', summary);
+  // Written after the summary so a retried Summarize rewrites the same figures.
+  await d.runs.keepFigures({
+    runDate,
+    customers: summary.customers,
+    stages: summary.stages,
+    moves: summary.moves,
+    recency: summary.recency,
+  });
   // The dashboard's headline row; logMetrics flushes them as one EMF line when the handler returns.
   for (const [name, value] of Object.entries(headlineFigures(summary))) {
     metrics.addMetric(name, MetricUnit.Count, value);

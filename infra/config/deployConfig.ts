@@ -89,6 +89,10 @@ export const DeployConfigSchema = z
           .min(30)
           .max(36_500)
           .default(2 * 365),
+        /** Run records and their progress (the per-night figures goals need are kept). */
+        runDays: z.number().int().min(30).max(36_500).default(400),
+        /** Raw SES events that could not be matched. */
+        eventDays: z.number().int().min(1).max(36_500).default(30),
         logDays: z
           .number()
           .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
@@ -96,7 +100,12 @@ export const DeployConfigSchema = z
           })
           .default(30),
       })
-      .default({ orderDays: 3 * 365, ledgerDays: 2 * 365, logDays: 30 }),
+      .default({ orderDays: 3 * 365, ledgerDays: 2 * 365, runDays: 400, eventDays: 30, logDays: 30 }),
+    /**
+     * Salt of the erased-address hashes (ERASURE_SALT). Default: the stack's id, unique per deployment;
+     * set it (and keep it) when the retained tables are ever moved to a new stack.
+     */
+    erasureSalt: z.string().min(16).optional(),
     /** Receives every alarm (SNS email subscription, confirmed once by mail). */
     alarmEmail: z.string().email('must be an email address'),
   })

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { CAMPAIGN_PREFIX, CAMPAIGN_SUFFIXES, STATUS_SUFFIX } from '../../functions/adapters/s3Objects.js';
 import { failureQueue } from './failureQueue.js';
 import { HandlerFunction } from './handlerFunction.js';
+import { acknowledgeWildcards, exactResource } from './nag.js';
 
 export interface CampaignUploadProps {
   /** The config table: campaign versions and heads. */
@@ -91,6 +92,19 @@ export class CampaignUpload extends Construct {
         actions: ['s3:PutObject'],
         resources: [`${bucketArn}/${CAMPAIGN_PREFIX}*${STATUS_SUFFIX}`],
       }),
+    );
+    acknowledgeWildcards(
+      this.handler.role!,
+      exactResource(
+        this,
+        `${bucketArn}/${CAMPAIGN_PREFIX}*`,
+        `Reads the campaign files and templates under ${CAMPAIGN_PREFIX} of this one bucket, whatever a marketer names them; S3 narrows object ARNs only by key prefix`,
+      ),
+      exactResource(
+        this,
+        `${bucketArn}/${CAMPAIGN_PREFIX}*${STATUS_SUFFIX}`,
+        `Writes only <key>${STATUS_SUFFIX} next to a campaign file of this bucket; the key is the uploaded file's, so only a pattern can name it`,
+      ),
     );
     props.configTable.grantReadWriteData(this.handler);
     // S3 invokes asynchronously: a failed check is retried twice by Lambda, then parked here.

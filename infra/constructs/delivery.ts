@@ -5,10 +5,12 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENTBRIDGE_DETAIL_TYPES } from '../../functions/domain/delivery/sesEvents.js';
+import { failureQueue } from './failureQueue.js';
 import { HandlerFunction } from './handlerFunction.js';
+import { acknowledgeWildcards, exactResource } from './nag.js';
 
 /** Concurrency reserved for (and capping) the public unsubscribe Function URL. */
 export const UNSUBSCRIBE_RESERVED_CONCURRENCY = 10;
@@ -78,12 +80,16 @@ export class Delivery extends Construct {
     suppression.grantWriteData(this.sesEventsFunction);
     ledger.grantReadWriteData(this.sesEventsFunction);
     config.grantReadWriteData(this.sesEventsFunction);
+    acknowledgeWildcards(
+      this.sesEventsFunction.role!,
+      exactResource(
+        this,
+        `${ledger.tableArn}/index/*`,
+        'The indexes of the ledger table only; DynamoDB names an index as <table ARN>/index/<name>, and the table grant covers them as index/*',
+      ),
+    );
 
-    this.deadLetters = new Queue(this, 'SesEventsDeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-    });
+    this.deadLetters = failureQueue(this, 'SesEventsDeadLetters');
     // Function errors: EventBridge invokes the function asynchronously, so a failed invocation
     // (LedgerOutcomePending while the send stage's outcome is not recorded yet, a DynamoDB error) is
     // retried by Lambda itself, about 1 minute and then 2 more minutes later (2 retries, Lambda's

@@ -1,11 +1,13 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetryNames.js';
+import { acknowledgeWildcards, XRAY_WRITE } from './nag.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -38,6 +40,15 @@ export class HandlerFunction extends NodejsFunction {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
+    // Our own role instead of the one with AWSLambdaBasicExecutionRole (logs on every log group of
+    // the account): the function writes its own log group and nothing else. The group exists
+    // before the function, so no logs:CreateLogGroup.
+    const role = new Role(scope, `${id}ServiceRole`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.handlerName}: its own log group, plus the grants of its construct`,
+    });
+    logGroup.grantWrite(role);
+    acknowledgeWildcards(role, XRAY_WRITE);
     super(scope, id, {
       entry: handlerEntry(props.handlerName),
       handler: 'handler',
@@ -55,6 +66,7 @@ export class HandlerFunction extends NodejsFunction {
       // Powertools Tracer's captureLambdaHandler sends its segments through the X-Ray daemon of the runtime.
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
         format: OutputFormat.ESM,

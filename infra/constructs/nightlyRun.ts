@@ -21,6 +21,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handlerFunction.js';
+import { acknowledgeWildcards, exactResource, XRAY_WRITE } from './nag.js';
 import { sendWavesMap } from './sendWavesMap.js';
 
 export interface NightlyRunProps {
@@ -129,7 +130,24 @@ export class NightlyRun extends Construct {
         ],
       }),
     );
+    // The account's send quota and rate (the send stage paces itself by them): an account-level read.
     sendSegment.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    acknowledgeWildcards(sendSegment.role!, {
+      actions: ['ses:GetAccount'],
+      resource: /^\*$/,
+      reason:
+        'ses:GetAccount reads the account\'s sending quota; it has no resource type, so IAM only accepts Resource "*"',
+    });
+    for (const fn of [scoreSegment, sendSegment]) {
+      acknowledgeWildcards(
+        fn.role!,
+        exactResource(
+          this,
+          `${ledger.tableArn}/index/*`,
+          "The indexes of the ledger table only (byRunShard: the send stage queries its run's shard of entries); DynamoDB names an index as <table ARN>/index/<name>, and the table grant covers them as index/*",
+        ),
+      );
+    }
 
     const failed = new Fail(this, 'RunFailed', {
       comment: 'The run stopped; the cause is in the error. Re-running the same date resumes safely.',
@@ -251,6 +269,40 @@ export class NightlyRun extends Construct {
         includeExecutionData: false,
       },
     });
+
+    // Step Functions' own role (CDK-generated from the tasks, the Distributed Maps and the logging).
+    acknowledgeWildcards(
+      this.stateMachine,
+      XRAY_WRITE,
+      {
+        actions: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        resource: /^\*$/,
+        reason:
+          'Step Functions logging to CloudWatch Logs goes through vended log delivery, whose actions support no resource-level permissions (AWS documents Resource "*" for them); the role can create deliveries, not read or write log events',
+      },
+      ...[prepareRun, scoreSegment, planWaves, sendSegment, summarizeRun].map((fn) =>
+        exactResource(
+          this,
+          `${fn.functionArn}:*`,
+          `lambda:InvokeFunction on the versions and aliases of the ${fn.handlerName} function only (CDK's LambdaInvoke grants <function ARN>:*)`,
+        ),
+      ),
+      {
+        actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+        resource: /^arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:.+:\*$/,
+        reason:
+          "A Distributed Map runs each item in a child execution whose name Step Functions picks: describing, stopping and redriving them needs the executions of this state machine (and its maps' child executions), <execution ARN prefix>:*",
+      },
+    );
 
     const runFailed = new Alarm(this, 'RunFailedAlarm', {
       alarmDescription: 'A nightly retention run failed, timed out or was aborted',

@@ -1,4 +1,5 @@
-import { Duration, TimeZone } from 'aws-cdk-lib';
+import { Aws, Duration, TimeZone } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import {
   ContextAttribute,
@@ -12,6 +13,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { failureQueue } from './failureQueue.js';
 import { HandlerFunction } from './handlerFunction.js';
+import { acknowledgeWildcards, exactResource } from './nag.js';
 
 export interface NightlyScheduleProps {
   stateMachine: IStateMachine;
@@ -48,6 +50,23 @@ export class NightlySchedule extends Construct {
       maxEventAge: Duration.hours(2),
       onFailure: new SqsDestination(this.failures),
     });
+    // The scheduler's role, here rather than the stack-level one the target would make, so that its
+    // acknowledgement sits next to it.
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      // Only schedules of this account may use it (confused-deputy guard, as CDK's own role has).
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'EventBridge Scheduler: invokes the nightly starter, parks undeliverable triggers',
+    });
+    acknowledgeWildcards(
+      schedulerRole,
+      exactResource(
+        this,
+        `${this.starter.functionArn}:*`,
+        "lambda:InvokeFunction on the starter function's versions and aliases only (CDK's scheduler target grants <function ARN>:*)",
+      ),
+    );
     new Schedule(this, 'Nightly', {
       description: 'Nightly retention run',
       schedule: ScheduleExpression.cron({
@@ -60,6 +79,7 @@ export class NightlySchedule extends Construct {
         retryAttempts: 5,
         maxEventAge: Duration.hours(2),
         deadLetterQueue: this.failures,
+        role: schedulerRole,
       }),
     });
   }

@@ -54,6 +54,7 @@ describe('retention customer show', () => {
     const view = await loadCustomerView(documentClient(), session.tables, sent.customerId, {
       today: '2026-11-25',
       ledgerDays: 30,
+      erasureSalt: session.config.ERASURE_SALT,
     });
     expect(view.profile.email).toBe(maskEmailKeepDomain(record.profile.email));
     expect(view.profile.email).toMatch(/^[a-z0-9]?\*\*\*@/);
@@ -98,11 +99,12 @@ describe('retention customer show', () => {
     const before = await loadCustomerView(documentClient(), session.tables, sent.customerId, {
       today: '2026-11-10',
       ledgerDays: 5,
+      erasureSalt: session.config.ERASURE_SALT,
     });
     // The window is anchored on the customer's last night when that is later than "today".
     expect(before.ledger).toMatchObject({ from: '2026-11-16', to: RUN_DATE });
     expect(before.ledger.entries).toHaveLength(1);
-    await new SuppressionStore(documentClient(), session.tables).suppress(
+    await new SuppressionStore(documentClient(), session.tables, session.config.ERASURE_SALT).suppress(
       customerSubject(sent.customerId),
       'unsubscribed',
       'test',
@@ -111,6 +113,7 @@ describe('retention customer show', () => {
     const after = await loadCustomerView(documentClient(), session.tables, sent.customerId, {
       today: '2026-11-25',
       ledgerDays: 1,
+      erasureSalt: session.config.ERASURE_SALT,
     });
     expect(after.suppression).toBe('unsubscribed');
     // Outside the window, but the campaign's last contact still finds the entry.
@@ -120,7 +123,11 @@ describe('retention customer show', () => {
 
   it('an unknown id is a clear error', async () => {
     await expect(
-      loadCustomerView(documentClient(), session.tables, 'nobody-42', { today: RUN_DATE, ledgerDays: 30 }),
+      loadCustomerView(documentClient(), session.tables, 'nobody-42', {
+        today: RUN_DATE,
+        ledgerDays: 30,
+        erasureSalt: session.config.ERASURE_SALT,
+      }),
     ).rejects.toThrow(UnknownCustomerError);
   });
 

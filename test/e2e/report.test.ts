@@ -57,7 +57,7 @@ async function nightWithResponses(name: string, uplift: number, seed: number) {
   expect(pushed.every((p) => p.ok)).toBe(true);
   rmSync(dir, { recursive: true, force: true });
   // Suppressed customers leave every arm alike (a holdout keeping them would bias the uplift).
-  const suppression = new SuppressionStore(db, session.tables);
+  const suppression = new SuppressionStore(db, session.tables, session.config.ERASURE_SALT);
   const suppressed = Array.from({ length: 150 }, (_, i) => `C${String(i * 20 + 1).padStart(7, '0')}`);
   for (const id of suppressed)
     await suppression.suppress(customerSubject(id), 'unsubscribed', 'test', new Date());

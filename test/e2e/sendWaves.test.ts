@@ -110,12 +110,11 @@ describe('a night with customers in many zones', () => {
                 .sort()
                 .at(-1);
               optedOut = queued.find((e) => e.wave === last);
-              await new SuppressionStore(documentClient(), session.tables).suppress(
-                `customer#${optedOut!.customerId}`,
-                'unsubscribed',
-                'test',
-                new Date(),
-              );
+              await new SuppressionStore(
+                documentClient(),
+                session.tables,
+                session.config.ERASURE_SALT,
+              ).suppress(`customer#${optedOut!.customerId}`, 'unsubscribed', 'test', new Date());
               return handler(event, context);
             },
     });

@@ -163,20 +163,25 @@ describe('RetentionStack', () => {
       id.startsWith('DataImportImportUpload'),
     );
     expect(importer).toBeDefined();
-    const notifications = Object.values(template.findResources('Custom::S3BucketNotifications')) as {
+    // Set on the bucket itself: no custom-resource Lambda only for PutBucketNotification.
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    const notified = Object.values(template.findResources('AWS::S3::Bucket')) as {
       Properties: {
-        NotificationConfiguration: {
-          LambdaFunctionConfigurations: {
-            Filter: { Key: { FilterRules: { Name: string; Value: string }[] } };
+        NotificationConfiguration?: {
+          LambdaConfigurations: {
+            Function: { 'Fn::GetAtt': [string, string] };
+            Filter: { S3Key: { Rules: { Name: string; Value: string }[] } };
           }[];
         };
       };
     }[];
-    const rules = notifications.flatMap((n) =>
-      n.Properties.NotificationConfiguration.LambdaFunctionConfigurations.map((c) =>
-        Object.fromEntries(c.Filter.Key.FilterRules.map((r) => [r.Name.toLowerCase(), r.Value])),
-      ),
+    const configs = notified
+      .flatMap((b) => b.Properties.NotificationConfiguration?.LambdaConfigurations ?? [])
+      .filter((c) => c.Function['Fn::GetAtt'][0] === importer![0]);
+    const rules = configs.map((c) =>
+      Object.fromEntries(c.Filter.S3Key.Rules.map((r) => [r.Name.toLowerCase(), r.Value])),
     );
+    expect(rules).toHaveLength(6);
     expect(rules).toContainEqual({ prefix: 'imports/orders/', suffix: '.csv' });
     expect(rules).toContainEqual({ prefix: 'imports/customers/', suffix: '.jsonl' });
     const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as {

@@ -134,6 +134,19 @@ export function maskEmail(address: unknown): string {
 }
 
 /**
+ * `text` with every address-like word masked (`maskEmail`): for error messages from services that
+ * quote the recipient (SES: "... failed the check in region EU-WEST-1: jane@example.com"), before
+ * they are stored or logged.
+ */
+export function redactEmails(text: string): string {
+  return text.replace(/[^\s<>()[\]{},;:"'`@]+@[^\s<>()[\]{},;:"'`@]+/g, (m) => {
+    // A sentence's full stop after the address is kept, not masked.
+    const dots = /\.+$/.exec(m)?.[0] ?? '';
+    return `${maskEmail(m.slice(0, m.length - dots.length))}${dots}`;
+  });
+}
+
+/**
  * A stable pseudonymous id for an address, for logs and metrics: the first `hexLength` hex characters of
  * HMAC-SHA256(salt, lower-cased normalised address). Keyed with a secret salt so it cannot be reversed
  * with a dictionary of known addresses. Lower-casing the whole address makes `Jane@X.com` and

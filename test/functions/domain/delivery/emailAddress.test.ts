@@ -6,6 +6,7 @@ import {
   isValidEmail,
   maskEmail,
   normalizeEmail,
+  redactEmails,
   validateEmail,
 } from '../../../../functions/domain/delivery/emailAddress.js';
 
@@ -179,5 +180,21 @@ describe('hashEmail', () => {
     expect(() => hashEmail('jane@example.com', '')).toThrow(/salt/);
     expect(() => hashEmail('jane@example.com', 's', 4)).toThrow(/hexLength/);
     expect(() => hashEmail('jane@example.com', 's', 65)).toThrow(/hexLength/);
+  });
+});
+
+describe('redactEmails', () => {
+  it('masks every address quoted in a service message and leaves the rest', () => {
+    expect(
+      redactEmails(
+        'MessageRejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: jane.doe@example.com, <Bob@Shop.Example.org>.',
+      ),
+    ).toBe(
+      'MessageRejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: j***@e***.com, <B***@s***.org>.',
+    );
+    expect(redactEmails('to jane@example.com.')).toBe('to j***@e***.com.');
+    expect(redactEmails('throttled: TooManyRequestsException: Maximum sending rate exceeded.')).toBe(
+      'throttled: TooManyRequestsException: Maximum sending rate exceeded.',
+    );
   });
 });
