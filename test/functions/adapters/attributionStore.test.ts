@@ -1,6 +1,8 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttributionStore } from '../../../functions/adapters/attributionStore.js';
 import { documentClient } from '../../../functions/adapters/clients.js';
+import { storeErasers } from '../../../functions/adapters/erasure.js';
 import {
   type LedgerEntry,
   LedgerStore,
@@ -126,6 +128,27 @@ e1,e,2026-11-03,50,EUR
       revenueSumSquares: 32 ** 2 + 7.5 ** 2 + 3 ** 2,
     });
     expect(after.get('win-back/holdout')).toMatchObject({ orders: 1 });
+  });
+
+  it("forget erases the customer's attribution items, and the night's sums stay", async () => {
+    const db = documentClient();
+    const eraser = storeErasers(db, world.session.tables).find((e) => e.store === 'attribution')!;
+    const marker = (sendKey: string) =>
+      db.send(
+        new QueryCommand({
+          TableName: world.session.tables.config,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `ATTRIB#${sendKey}` },
+        }),
+      );
+    const key = ledgerKey('2026-11-01', 'win-back', 'd');
+    expect((await marker(key)).Items?.length).toBe(2); // d1 and TOTAL
+    const before = await store.nightSums('2026-11-01');
+    expect(await eraser.erase({ customerId: 'd', email: 'd@example.com' })).toBe(4); // both decisions' items
+    expect((await marker(key)).Items).toEqual([]);
+    expect((await marker(ledgerKey('2026-11-08', 'vip', 'd'))).Items).toEqual([]);
+    expect((await marker(ledgerKey('2026-11-01', 'win-back', 'a'))).Items?.length).toBeGreaterThan(0);
+    expect(await store.nightSums('2026-11-01')).toEqual(before);
   });
 
   it('writes nothing for a rejected file', async () => {
