@@ -7,6 +7,7 @@ import { benchLoad } from './load.js';
 import { benchLocalRuntime } from './localRuntime.js';
 import { benchMeasurement } from './measurement.js';
 import { benchPipeline } from './pipeline.js';
+import { benchReport } from './report.js';
 import { benchScoring } from './scoring.js';
 import { benchSending } from './sending.js';
 
@@ -25,5 +26,6 @@ if (values.customers !== undefined || only === 'load') {
   if (!only || only === 'pipeline') await benchPipeline();
   if (!only || only === 'sending') await benchSending();
   if (!only || only === 'measurement') await benchMeasurement();
+  if (!only || only === 'report') await benchReport();
   if (!only || only === 'local-runtime') await benchLocalRuntime();
 }

@@ -11,6 +11,7 @@ import { registerKeyCommands } from './commands/keys.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSeedResponsesCommand } from './commands/seedResponses.js';
 import { registerSendingCommands } from './commands/sending.js';
 
@@ -36,6 +37,7 @@ registerForgetCommand(program);
 registerPruneCommand(program);
 registerSendingCommands(program);
 registerChaosCommand(program);
+registerReportCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

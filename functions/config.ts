@@ -96,6 +96,11 @@ export const ConfigSchema = z.object({
   ORDER_RETENTION_DAYS: positiveInt.default(3 * 365),
   LEDGER_RETENTION_DAYS: positiveInt.default(2 * 365),
   /**
+   * Days after a decision's run date in which an order counts for it (docs/measurement.md,
+   * "Attribution"); a campaign may set its own `attributionWindowDays`.
+   */
+  ATTRIBUTION_WINDOW_DAYS: positiveInt.max(365).default(14),
+  /**
    * Run records and their per-segment progress expire this long after the night (DynamoDB TTL).
    * The figures goals and the stage flow need are kept per night without expiry (RunStore.keepFigures).
    */

@@ -112,6 +112,8 @@ export class RetentionStack extends Stack {
       environment,
       customers: this.data.tables.customers,
       orders: this.data.tables.orders,
+      ledger: this.data.tables.ledger,
+      config: this.data.tables.config,
       removalPolicy: props.removalPolicy,
       accessLogs: accessLogs.bucket,
     });

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { orderAttribution } from '../../functions/adapters/attributionStore.js';
+import { documentClient } from '../../functions/adapters/clients.js';
 import {
   type ImportReport,
   importCustomers,
@@ -9,7 +11,10 @@ import { openLocalSession } from '../local/session.js';
 
 function report(r: ImportReport): void {
   if (r.ok) {
-    process.stdout.write(`${r.file}: ${r.rows} rows, ${r.written} written, ${r.unchanged} unchanged\n`);
+    const attributed = r.attributed === undefined ? '' : `, ${r.attributed} attributed to a decision`;
+    process.stdout.write(
+      `${r.file}: ${r.rows} rows, ${r.written} written, ${r.unchanged} unchanged${attributed}\n`,
+    );
     return;
   }
   for (const p of r.problems) process.stderr.write(`${r.file}:${p.line}: ${p.message}\n`);
@@ -47,6 +52,7 @@ export function registerImportCommands(program: Command): void {
         report(
           await importOrders(file, text, session.customers, {
             retentionDays: session.config.ORDER_RETENTION_DAYS,
+            attribution: orderAttribution(documentClient(), session.config),
           }),
         );
       } finally {

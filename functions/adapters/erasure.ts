@@ -15,6 +15,7 @@ import {
   SuppressionStore,
 } from './suppressionStore.js';
 import type { TableNames } from './tableNames.js';
+import { LEDGER_BY_CUSTOMER } from './tables.js';
 
 // Each store's erase step for `forgetCustomer` (functions/domain/erasure/forget.ts). A store that
 // is added later (attribution records, for one) adds its eraser to `storeErasers`; nothing else
@@ -78,6 +79,46 @@ export function storeErasers(db: DynamoDBDocumentClient, tables: TableNames): Er
           start = out.LastEvaluatedKey;
         } while (start);
         return deleteKeys(db, tables.orders, keys);
+      },
+    },
+    {
+      // Orders attributed to the customer's decisions (docs/measurement.md): the markers and the
+      // decision's totals, found through the ledger's byCustomer index, so before the ledger goes.
+      // The night's RESULTS# sums are totals over many customers and stay.
+      store: 'attribution',
+      async erase({ customerId }) {
+        const keys: Key[] = [];
+        let start: Key | undefined;
+        do {
+          const out = await db.send(
+            new QueryCommand({
+              TableName: tables.ledger,
+              IndexName: LEDGER_BY_CUSTOMER,
+              KeyConditionExpression: 'customerId = :c',
+              ExpressionAttributeValues: { ':c': customerId },
+              ProjectionExpression: 'sendKey',
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of out.Items ?? []) {
+            let itemStart: Key | undefined;
+            do {
+              const attributed = await db.send(
+                new QueryCommand({
+                  TableName: tables.config,
+                  KeyConditionExpression: 'pk = :pk',
+                  ExpressionAttributeValues: { ':pk': `ATTRIB#${String(item.sendKey)}` },
+                  ProjectionExpression: 'pk, sk',
+                  ExclusiveStartKey: itemStart,
+                }),
+              );
+              keys.push(...(attributed.Items ?? []));
+              itemStart = attributed.LastEvaluatedKey;
+            } while (itemStart);
+          }
+          start = out.LastEvaluatedKey;
+        } while (start);
+        return deleteKeys(db, tables.config, keys);
       },
     },
     {

@@ -40,6 +40,12 @@ export interface LedgerEntry {
   reason?: string;
   expectedValue?: number;
   /**
+   * Days after `runDate` in which an order counts for this decision: the campaign's
+   * `attributionWindowDays` or the program's default, fixed at decision time so an edit of the
+   * campaign later does not move the window of decisions already made (docs/measurement.md).
+   */
+  attributionDays?: number;
+  /**
    * The customer's contact history before this decision recorded it (decision time, see
    * docs/delivery.md): what the send stage restores when the email is skipped or fails for good.
    */

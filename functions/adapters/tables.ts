@@ -20,6 +20,11 @@ export interface TableSchema {
 }
 
 export const LEDGER_BY_RUN_SHARD = 'byRunShard';
+/**
+ * A customer's decisions in run-date order (`sendKey` starts with the run date): order ingest finds
+ * the decision an order is attributed to with one Query, never a scan (docs/measurement.md).
+ */
+export const LEDGER_BY_CUSTOMER = 'byCustomer';
 
 export const TABLE_SCHEMAS: readonly TableSchema[] = [
   { name: 'customers', partitionKey: 'customerId', envVar: 'CUSTOMERS_TABLE' },
@@ -35,7 +40,10 @@ export const TABLE_SCHEMAS: readonly TableSchema[] = [
     name: 'ledger',
     partitionKey: 'sendKey',
     ttlAttribute: 'expiresAt',
-    globalIndexes: [{ indexName: LEDGER_BY_RUN_SHARD, partitionKey: 'runShard', sortKey: 'sendKey' }],
+    globalIndexes: [
+      { indexName: LEDGER_BY_RUN_SHARD, partitionKey: 'runShard', sortKey: 'sendKey' },
+      { indexName: LEDGER_BY_CUSTOMER, partitionKey: 'customerId', sortKey: 'sendKey' },
+    ],
     envVar: 'LEDGER_TABLE',
   },
   { name: 'suppression', partitionKey: 'subject', envVar: 'SUPPRESSION_TABLE' },

@@ -4,6 +4,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { orderAttribution } from '../adapters/attributionStore.js';
 import { documentClient } from '../adapters/clients.js';
 import { CustomerStore } from '../adapters/customerStore.js';
 import { type ObjectStore, S3Objects } from '../adapters/s3Objects.js';
@@ -15,6 +16,7 @@ import {
   importCustomers,
   importOrders,
 } from '../domain/ingest/importService.js';
+import type { AttributionPort } from '../domain/measurement/attribution.js';
 import { logger } from './deps.js';
 import { metrics, tracer } from './observability.js';
 import { decodeS3Key, S3CreatedEvent } from './s3Event.js';
@@ -39,7 +41,12 @@ export async function processImportUpload(
   objects: ObjectStore,
   key: string,
   port: IngestPort,
-  options: { retentionDays: number; now: () => Date },
+  options: {
+    retentionDays: number;
+    now: () => Date;
+    /** Order imports attribute each order to its decision, as `retention import orders` does. */
+    attribution?: { port: AttributionPort; defaultDays: number } | undefined;
+  },
 ): Promise<ImportStatus | undefined> {
   const kind = key.startsWith(IMPORT_PREFIXES.customers)
     ? 'customers'
@@ -52,7 +59,10 @@ export async function processImportUpload(
   const report: ImportReport =
     kind === 'customers'
       ? await importCustomers(key, text, port)
-      : await importOrders(key, text, port, { retentionDays: options.retentionDays });
+      : await importOrders(key, text, port, {
+          retentionDays: options.retentionDays,
+          attribution: options.attribution,
+        });
   const status: ImportStatus = {
     status: report.ok ? 'imported' : 'rejected',
     rows: report.rows,
@@ -80,6 +90,7 @@ async function importUpload(event: unknown, _context: Context): Promise<ImportSt
     }
     const status = await processImportUpload(new S3Objects(s3, record.s3.bucket.name), key, customers, {
       retentionDays: config.ORDER_RETENTION_DAYS,
+      attribution: orderAttribution(documentClient(), config),
       now: () => new Date(),
     });
     if (status) {

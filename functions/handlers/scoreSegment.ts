@@ -19,6 +19,7 @@ import { SegmentInput, type SegmentOutput } from './segmentInput.js';
 
 const DAY_SECONDS = 86_400;
 const WRITE_CONCURRENCY = 16;
+const MEASURED_OUTCOMES: ReadonlySet<string> = new Set(['send', 'holdout', 'global_control']);
 
 /**
  * Scores and decides one parallel-scan segment, page by page. The resume point and the counts
@@ -103,7 +104,10 @@ async function processPage(
     }
     fresh.push({ customer, decided: decideCustomer(night, customer) });
   }
-  const contactable = fresh.filter((f) => f.decided.decision.outcome === 'send');
+  // Holdouts and global controls are checked too, not only sends: a suppressed customer must leave
+  // every arm alike, or the holdout keeps the suppressed (unsubscribed, bounced: rarely buying)
+  // customers the treatment loses, and the measured uplift is biased (docs/measurement.md).
+  const contactable = fresh.filter((f) => MEASURED_OUTCOMES.has(f.decided.decision.outcome));
   const suppressed = await d.suppression.suppressedAmong(
     contactable.map((f) => ({ customerId: f.customer.customerId, email: f.customer.profile.email })),
   );
@@ -138,6 +142,9 @@ async function processPage(
               : 'global_control',
         createdAt: now.toISOString(),
         expectedValue: decided.night.scores?.clv,
+        attributionDays:
+          night.campaigns.get(chosen.campaignId)?.compiled.campaign.attributionWindowDays ??
+          d.config.ATTRIBUTION_WINDOW_DAYS,
         // What the send stage restores if this email is skipped or fails for good (undoContact).
         ...(decision.outcome === 'send'
           ? { contactBefore: contactBefore(f.customer, chosen.campaignId) }

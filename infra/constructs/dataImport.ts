@@ -23,6 +23,9 @@ export interface DataImportProps {
   environment: Record<string, string>;
   customers: ITable;
   orders: ITable;
+  /** Attribution at order ingest: the ledger's byCustomer index is read, the config table written. */
+  ledger?: ITable;
+  config?: ITable;
   removalPolicy?: RemovalPolicy;
   /** Server access logs of the bucket go there (under `imports/`). */
   accessLogs?: IBucket;
@@ -108,6 +111,18 @@ export class DataImport extends Construct {
     );
     props.customers.grantReadWriteData(this.importer);
     props.orders.grantReadWriteData(this.importer);
+    if (props.ledger) {
+      props.ledger.grantReadData(this.importer);
+      acknowledgeWildcards(
+        this.importer.role!,
+        exactResource(
+          this,
+          `${props.ledger.tableArn}/index/*`,
+          "Attribution queries the ledger's byCustomer index (read only); DynamoDB names an index as <table ARN>/index/<name>, and the table grant covers them as index/*",
+        ),
+      );
+    }
+    props.config?.grantReadWriteData(this.importer);
 
     const permission = new CfnPermission(this, 'InvokeFromBucket', {
       action: 'lambda:InvokeFunction',

@@ -49,6 +49,7 @@ const CAMPAIGN_FIELDS = [
   'frequencyCapDays',
   'consentTopic',
   'sendWindow',
+  'attributionWindowDays',
 ] as const;
 const OFFER_FIELDS = [
   'subject',

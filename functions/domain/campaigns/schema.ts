@@ -155,6 +155,14 @@ function campaignSchema(audience: z.ZodType) {
       .min(0, { error: 'expected 0 or more days' })
       .describe('Do not send this campaign to the same customer again within N days'),
     sendWindow: SendWindowSchema.optional(),
+    attributionWindowDays: z
+      .int({ error: 'expected a whole number of days from 1 to 365' })
+      .min(1, { error: 'expected a whole number of days from 1 to 365' })
+      .max(365, { error: 'expected a whole number of days from 1 to 365' })
+      .optional()
+      .describe(
+        "Days after the run date in which an order counts for the decision (inclusive); the program's default (14) when absent",
+      ),
     consentTopic: z
       .string({ error: 'expected a consent topic name' })
       .regex(TOPIC_RE, { error: 'expected a topic name of lower-case letters, digits, "-" and "_"' })
@@ -218,6 +226,8 @@ export interface Campaign {
   brandTheme?: Brand | undefined;
   /** Local-time window; absent → the program's default window. */
   sendWindow?: SendWindow | undefined;
+  /** Days after the run date in which an order counts for a decision; absent → the program's default. */
+  attributionWindowDays?: number | undefined;
   segments: CampaignSegment[];
   /** Content hash (16 hex digits of SHA-256 over the campaign); changes with any edit. */
   version: string;

@@ -1,3 +1,4 @@
+import { type AttributionPort, attributeOrder } from '../measurement/attribution.js';
 import type { CustomerProfile } from '../types.js';
 import { formatFromName, parseRows, type RowProblem } from './parseRows.js';
 import {
@@ -37,6 +38,8 @@ export interface ImportReport {
   written: number;
   unchanged: number;
   problems: RowProblem[];
+  /** Orders newly attributed to a decision by this import (orders only, when attribution is on). */
+  attributed?: number;
 }
 
 const KNOWN = new Set(CUSTOMER_COLUMNS);
@@ -119,7 +122,15 @@ export async function importOrders(
   file: string,
   text: string,
   port: IngestPort,
-  options: { retentionDays: number },
+  options: {
+    retentionDays: number;
+    /**
+     * Attribution of each order to the customer's latest decision (docs/measurement.md). Every order
+     * of the file is offered, already stored or not: the port counts an order once, and offering it
+     * again repairs an order whose attribution never ran (imported before its night was decided).
+     */
+    attribution?: { port: AttributionPort; defaultDays: number } | undefined;
+  },
 ): Promise<ImportReport> {
   const parsed = parseRows(text, formatFromName(file), OrderRowSchema, REQUIRED_ORDER_COLUMNS);
   if (!parsed.ok) return { ok: false, file, rows: 0, written: 0, unchanged: 0, problems: parsed.problems };
@@ -162,6 +173,7 @@ export async function importOrders(
   }
   let written = 0;
   let unchanged = 0;
+  let attributed = 0;
   const seen = new Set<string>();
   for (const r of rows) {
     const key = `${r.value.customer_id}/${r.value.order_id}`;
@@ -183,6 +195,27 @@ export async function importOrders(
     if (outcome === 'applied') written++;
     else if (outcome === 'duplicate') unchanged++;
     else throw new Error(`line ${r.line}: order ${r.value.order_id} changed while importing`);
+    if (options.attribution) {
+      const result = await attributeOrder(
+        options.attribution.port,
+        {
+          customerId: r.value.customer_id,
+          orderId: r.value.order_id,
+          date: r.value.date,
+          amount: r.value.amount,
+        },
+        options.attribution.defaultDays,
+      );
+      if (result === 'attributed') attributed++;
+    }
   }
-  return { ok: true, file, rows: rows.length, written, unchanged, problems: [] };
+  return {
+    ok: true,
+    file,
+    rows: rows.length,
+    written,
+    unchanged,
+    problems: [],
+    ...(options.attribution ? { attributed } : {}),
+  };
 }

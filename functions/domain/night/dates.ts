@@ -4,7 +4,11 @@ import type { IsoDate } from '../types.js';
 export const isoDateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, 'not a calendar date');
+  .refine((s) => {
+    // An impossible month makes an Invalid Date, whose toISOString throws instead of answering.
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'not a calendar date');
 
 const DAY_MS = 86_400_000;
 
