@@ -93,7 +93,9 @@ async function sendSegment(event: unknown, context: Context): Promise<SendSegmen
   const commit = async (next: Partial<SegmentProgress>) => {
     progress = await d.runs.commitProgress(input.runDate, { ...progress, ...next }, progress);
   };
-  if (progress.intent) await commit({ counts: await settleAbandonedIntent(d, progress) });
+  // A settled intent is cleared in the same save: settled twice (another death before the next group's
+  // save), its entries would be counted twice.
+  if (progress.intent) await commit({ counts: await settleAbandonedIntent(d, progress), intent: undefined });
 
   // The segments the send Map runs at once share the account's rate (functions/domain/delivery/sendPacing.ts),
   // and share it again with the waves whose windows overlap this one's (they may send at the same time).

@@ -23,7 +23,7 @@ describe('retention forget', () => {
     const first = cli('forget', 'C0000003');
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(
-      /^forgot customer C0000003: deleted orders \d+, ledger 0, parked-events 0, suppression-address 0, customers 1;/,
+      /^forgot customer C0000003: deleted orders \d+, attribution 0, ledger 0, parked-events 0, suppression-address 0, customers 1;/,
     );
     const again = cli('forget', 'C0000003', '--json');
     expect(again.status).toBe(0);
