@@ -47,8 +47,9 @@ export class RetentionStack extends Stack {
     const unsubscribeKeys = new UnsubscribeKeys(this, 'UnsubscribeKeys').secret;
 
     // One value for the send Map's MaxConcurrency and the handlers' SEND_CONCURRENCY: each send
-    // segment takes MAX_SEND_RATE / SEND_CONCURRENCY, so together they never exceed the rate.
-    const sendConcurrency = sendMapConcurrency(config.totalSegments);
+    // segment takes MAX_SEND_RATE / SEND_CONCURRENCY, so together they never exceed the rate; and no
+    // more segments than the rate needs, since a send Lambda is billed while it waits for its share.
+    const sendConcurrency = sendMapConcurrency(config.totalSegments, config.maxSendRate);
     // What every function's config (functions/config.ts) reads; the stage's settings end here.
     const shared = {
       ...this.data.environment(),

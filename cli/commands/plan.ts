@@ -132,6 +132,7 @@ export function formatPlan(plan: NightPlan, measuredOn: string): string {
     `wall time without the SES rate: ${min(plan.wallSeconds.withoutSesRate)} (prepare ${min(plan.wallSeconds.prepare)}, scoring ${min(plan.wallSeconds.scoring)}: compute ${min(plan.wallSeconds.scoringCompute)}, table throughput ${min(plan.wallSeconds.scoringTableBound)})`,
     `time the SES rate imposes:      ${min(plan.wallSeconds.sesRate)} at ${i.sendRate} messages/s`,
     `Lambda concurrency:             ${plan.lambdaConcurrency} (${i.segments} segments, Map concurrency ${i.mapConcurrency})`,
+    `send segments at once:          ${plan.sendConcurrency} (what ${i.sendRate}/s needs; each is billed while it waits for its share of the rate)`,
   );
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   return `${out.join('\n')}\n`;

@@ -7,45 +7,59 @@ let template: Template;
 let stack: ReturnType<typeof testStack>;
 
 beforeAll(() => {
-  // More segments than the Map's cap: the concurrency (40) is not the segment count (64).
-  stack = testStack('Pacing', { totalSegments: 64 });
+  // More segments than the Map's cap, at a rate that needs them all: the concurrency (40) is not
+  // the segment count (64).
+  stack = testStack('Pacing', { totalSegments: 64, maxSendRate: 1000 });
   template = Template.fromStack(stack);
 });
 
 /** The state machine's definition as text (CloudFormation join of strings and tokens). */
-function definitionText(): string {
-  const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Res[];
+function definitionText(t: Template = template): string {
+  const [sm] = Object.values(t.findResources('AWS::StepFunctions::StateMachine')) as Res[];
   if (!sm) throw new Error('no state machine in the template');
   const join = (sm.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
   return join[1].map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
 }
 
+/** The MaxConcurrency of the send Map: the Map state (at any depth, e.g. inside the waves Map) whose items run SendSegment. */
+function sendMapConcurrencyOf(t: Template): number | undefined {
+  type State = { MaxConcurrency?: number; ItemProcessor?: { States: Record<string, State> } };
+  const sendMaps: State[] = [];
+  const visit = (states: Record<string, State>) => {
+    for (const state of Object.values(states)) {
+      const inner = state.ItemProcessor?.States;
+      if (!inner) continue;
+      if ('SendSegment' in inner) sendMaps.push(state);
+      visit(inner);
+    }
+  };
+  visit(JSON.parse(definitionText(t)).States as Record<string, State>);
+  expect(sendMaps).toHaveLength(1);
+  return sendMaps[0]?.MaxConcurrency;
+}
+
 describe('send pacing in the stack', () => {
-  it('gives the send Lambda the send Map MaxConcurrency as SEND_CONCURRENCY', () => {
-    // The send Map: the Map state (at any depth, e.g. inside the waves Map) whose items run SendSegment.
-    type State = {
-      Type?: string;
-      MaxConcurrency?: number;
-      ItemProcessor?: { States: Record<string, State> };
-    };
-    const sendMaps: State[] = [];
-    const visit = (states: Record<string, State>) => {
-      for (const state of Object.values(states)) {
-        const inner = state.ItemProcessor?.States;
-        if (!inner) continue;
-        if ('SendSegment' in inner) sendMaps.push(state);
-        visit(inner);
+  it('runs no more send segments than the rate needs: 14/s takes 2 (a waiting send Lambda is billed)', () => {
+    const slow = testStack('PacingSlow', { totalSegments: 64, maxSendRate: 14 });
+    const t = Template.fromStack(slow);
+    expect(sendMapConcurrencyOf(t)).toBe(2);
+    const id = slow.getLogicalId(slow.nightly.functions.sendSegment.node.defaultChild as never);
+    const env = (
+      (t.findResources('AWS::Lambda::Function')[id] as Res).Properties.Environment as {
+        Variables: Record<string, string>;
       }
-    };
-    visit(JSON.parse(definitionText()).States as Record<string, State>);
-    expect(sendMaps).toHaveLength(1);
-    const mapConcurrency = sendMaps[0]?.MaxConcurrency;
+    ).Variables;
+    expect(env.SEND_CONCURRENCY).toBe('2');
+  });
+
+  it('gives the send Lambda the send Map MaxConcurrency as SEND_CONCURRENCY', () => {
+    const mapConcurrency = sendMapConcurrencyOf(template);
     expect(mapConcurrency).toBe(40);
     const fnLogicalId = stack.getLogicalId(stack.nightly.functions.sendSegment.node.defaultChild as never);
     const fn = template.findResources('AWS::Lambda::Function')[fnLogicalId] as Res;
     const env = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
     expect(env.SEND_CONCURRENCY).toBe(String(mapConcurrency));
-    expect(env.MAX_SEND_RATE).toBe('14');
+    expect(env.MAX_SEND_RATE).toBe('1000');
   });
 });
 

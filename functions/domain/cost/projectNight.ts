@@ -1,3 +1,4 @@
+import { sendMapConcurrency } from '../delivery/sendPacing.js';
 import type { Prices } from './prices.js';
 import type { MeasuredProfile } from './profile.js';
 
@@ -53,6 +54,8 @@ export interface NightPlan {
     withoutSesRate: number;
   };
   lambdaConcurrency: number;
+  /** Send segments at once (the send Map's concurrency for this rate); each is billed while it waits for its share. */
+  sendConcurrency: number;
   warnings: string[];
 }
 
@@ -85,11 +88,18 @@ export function projectNight(profile: MeasuredProfile, input: PlanInput, prices:
   const prepare = (profile.prepare.handlerMs / 1000) * (sampled / profile.customers);
   const sesRate = sends / input.sendRate;
 
-  const handlerSeconds =
-    (n * profile.score.handlerMsPerCustomer + sends * profile.send.handlerMsPerSend) / 1000 + prepare;
+  // The send segments that run at once are alive for the whole time the SES rate imposes (each waits
+  // for its share of the rate), so the send stage is billed the larger of its compute and that.
+  const sendConcurrency = sendMapConcurrency(input.segments, input.sendRate);
+  const sendLambdaSeconds = Math.max(
+    (sends * profile.send.handlerMsPerSend) / 1000,
+    sesRate * sendConcurrency,
+  );
+  const handlerSeconds = (n * profile.score.handlerMsPerCustomer) / 1000 + sendLambdaSeconds + prepare;
   // Each segment's loop re-invokes its Lambda before the 15-minute limit.
   const scoreInvocations = input.segments * Math.max(1, Math.ceil(segmentSeconds / LAMBDA_BUDGET_SECONDS));
-  const sendSecondsPerSegment = sesRate / Math.min(input.segments, input.mapConcurrency);
+  // A segment sends its share of the emails at its share of the rate.
+  const sendSecondsPerSegment = (sesRate * sendConcurrency) / input.segments;
   const sendInvocations =
     input.segments * Math.max(1, Math.ceil(sendSecondsPerSegment / LAMBDA_BUDGET_SECONDS));
   const eventInvocations = sends * input.sesEventsPerSend;
@@ -166,6 +176,7 @@ export function projectNight(profile: MeasuredProfile, input: PlanInput, prices:
       withoutSesRate: prepare + scoring,
     },
     lambdaConcurrency,
+    sendConcurrency,
     warnings,
   };
 }

@@ -10,12 +10,31 @@
 /** Upper bound on send segments in flight: Lambda concurrency and DynamoDB stay modest. */
 export const MAX_SEND_MAP_CONCURRENCY = 40;
 
-/** The send Map's MaxConcurrency for a run cut into `totalSegments` scan segments. */
-export function sendMapConcurrency(totalSegments: number): number {
+/**
+ * What one send segment keeps up with: it sends its group one message after another, each
+ * SendEmail waiting for SES (tens of milliseconds on AWS), so a few dozen a second at most; 10 a
+ * second leaves headroom.
+ */
+export const SENDS_PER_SEGMENT_PER_SECOND = 10;
+
+/**
+ * The send Map's MaxConcurrency for a run cut into `totalSegments` scan segments at an account rate
+ * of `maxSendRate`. No more segments than the rate needs: a send Lambda is billed while it waits for
+ * its share of the rate, so at 14/s forty segments would each sleep 39/40 of the time for hours
+ * (about 40 × the Lambda-seconds) without sending a message sooner.
+ */
+export function sendMapConcurrency(totalSegments: number, maxSendRate?: number): number {
   if (!Number.isInteger(totalSegments) || totalSegments < 1) {
     throw new Error(`totalSegments must be a positive integer, got ${totalSegments}`);
   }
-  return Math.min(totalSegments, MAX_SEND_MAP_CONCURRENCY);
+  if (maxSendRate !== undefined && !(Number.isFinite(maxSendRate) && maxSendRate > 0)) {
+    throw new Error(`maxSendRate must be a positive number, got ${maxSendRate}`);
+  }
+  const forRate =
+    maxSendRate === undefined
+      ? MAX_SEND_MAP_CONCURRENCY
+      : Math.max(1, Math.ceil(maxSendRate / SENDS_PER_SEGMENT_PER_SECOND));
+  return Math.min(totalSegments, MAX_SEND_MAP_CONCURRENCY, forRate);
 }
 
 export interface SegmentShareInput {

@@ -57,9 +57,12 @@ describe('projectNight', () => {
     expect(cost('DynamoDB writes (SES events)')?.usdPerNight).toBeCloseTo(0.06, 10);
     // storage: 1e6 * 1000 B = 1 GB, a 30th of a month at 0.3
     expect(cost('DynamoDB storage (customers)')?.usdPerNight).toBeCloseTo(0.01, 10);
-    // prepare: 1 s * 20,000 / 10,000 = 2 s; handlers: (1e6 * 0.5 + 1e4 * 10) / 1000 + 2 = 602 s * 2 GB
+    // prepare: 1 s * 20,000 / 10,000 = 2 s; scoring 1e6 * 0.5 / 1000 = 500 s; sending at 10/s needs one
+    // segment at a time, alive for the 1,000 s the rate imposes (more than its 1e4 * 10 / 1000 = 100 s
+    // of compute): 500 + 1000 + 2 = 1,502 s * 2 GB
     expect(plan.wallSeconds.prepare).toBeCloseTo(2, 10);
-    expect(cost('Lambda duration')?.quantity).toBeCloseTo(1204, 6);
+    expect(plan.sendConcurrency).toBe(1);
+    expect(cost('Lambda duration')?.quantity).toBeCloseTo(3004, 6);
     // one invocation per segment and stage (10 s per segment, 100 s of sending), prepare, summarize,
     // start, and one per SES event: 3 + 100 + 100 + 20,000
     expect(cost('Lambda requests')?.quantity).toBe(20_203);
@@ -67,7 +70,7 @@ describe('projectNight', () => {
     expect(cost('Step Functions transitions')?.quantity).toBe(604);
     expect(cost('SES messages')?.usdPerNight).toBeCloseTo(1, 10);
     expect(cost('SES messages')?.email).toBe(true);
-    const compute = 0.0142 + 0.03 + 0.06 + 0.01 + 1204 * 1e-5 + 20_203 * 1e-7 + 604 * 1e-5;
+    const compute = 0.0142 + 0.03 + 0.06 + 0.01 + 3004 * 1e-5 + 20_203 * 1e-7 + 604 * 1e-5;
     expect(plan.usdPerNight.computeAndStorage).toBeCloseTo(compute, 10);
     expect(plan.usdPerMonth.computeAndStorage).toBeCloseTo(compute * 30, 8);
     expect(plan.computeAndStorageUsdPerMillionCustomers).toBeCloseTo(compute, 10);

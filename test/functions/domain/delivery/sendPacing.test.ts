@@ -15,6 +15,13 @@ describe('send Map concurrency', () => {
     expect(sendMapConcurrency(40)).toBe(40);
     expect(sendMapConcurrency(64)).toBe(MAX_SEND_MAP_CONCURRENCY);
     expect(() => sendMapConcurrency(0)).toThrow(/positive integer/);
+    // No more segments than the account's rate needs (10/s each): 14/s → 2, 100/s → 10, 1,000/s → 40.
+    expect(sendMapConcurrency(64, 14)).toBe(2);
+    expect(sendMapConcurrency(64, 100)).toBe(10);
+    expect(sendMapConcurrency(64, 1000)).toBe(MAX_SEND_MAP_CONCURRENCY);
+    expect(sendMapConcurrency(4, 1000)).toBe(4);
+    expect(sendMapConcurrency(64, 1)).toBe(1);
+    expect(() => sendMapConcurrency(4, 0)).toThrow(/positive number/);
   });
 });
 
