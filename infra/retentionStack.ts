@@ -16,6 +16,9 @@ import { NightlyRun } from './constructs/nightlyRun.js';
 import { NightlySchedule } from './constructs/nightlySchedule.js';
 import { UnsubscribeKeys } from './constructs/unsubscribeKeys.js';
 
+/** Scan segments scored at once (the distributed score Map); the table's throughput is the real bound. */
+const MAX_SCORE_MAP_CONCURRENCY = 40;
+
 export interface RetentionStackProps extends StackProps {
   /** One stage's validated settings (infra/config/<stage>.ts). */
   config: DeployConfig;
@@ -86,7 +89,8 @@ export class RetentionStack extends Stack {
     this.nightly = new NightlyRun(this, 'Nightly', {
       environment,
       tables: this.data.tables,
-      maxConcurrency: sendConcurrency,
+      maxConcurrency: Math.min(config.totalSegments, MAX_SCORE_MAP_CONCURRENCY),
+      sendConcurrency,
       sesIdentityArns: [
         this.formatArn({ service: 'ses', resource: 'identity', resourceName: config.sender.domain }),
       ],

@@ -29,6 +29,11 @@ export interface NightlyRunProps {
   tables: Record<'customers' | 'orders' | 'config' | 'ledger' | 'suppression', ITable>;
   /** Parallel scan segments scored at once; each Map item is one segment. */
   maxConcurrency: number;
+  /**
+   * Segments of a wave sent at once: the functions' SEND_CONCURRENCY, from `sendMapConcurrency`
+   * (no more than the SES rate needs). Defaults to `maxConcurrency`.
+   */
+  sendConcurrency?: number;
   sesIdentityArns: string[];
   configurationSetName: string;
   /** Retention of the state machine's execution log (no execution data: it holds no personal data). */
@@ -240,7 +245,7 @@ export class NightlyRun extends Construct {
     const sendMap = sendWavesMap(this, {
       wavesPath: '$.waves',
       segmentsPath: '$.run.segments',
-      maxConcurrency: props.maxConcurrency,
+      maxConcurrency: props.sendConcurrency ?? props.maxConcurrency,
       sendSegment: sendTask.next(sendLoop),
     });
     sendMap.addCatch(failed, { resultPath: '$.failure' });
