@@ -14,8 +14,10 @@ import { addDays } from '../functions/domain/night/dates.js';
  * The load bench: one night at each population size of `sizes` (default 100,000; with
  * `--customers 1000000`, 100,000 and then 1,000,000 in the same run, the population grown in place),
  * on the embedded DynamoDB kept on disk (LevelDB, as `npm start` does) in its child process.
- * For each size: the night's wall time and throughput, the peak RSS of this process and of the
- * database process, and the same database doing only a bare parallel scan of the customers plus the
+ * For each size: the night's wall time and throughput, the peak RSS of this process (the pipeline:
+ * handlers, state machine, adapters), of the database process and of the SES emulator's process
+ * (which keeps every accepted email in memory, so it grows with the mail sent, not with the
+ * pipeline), and the same database doing only a bare parallel scan of the customers plus the
  * writes the night needs (a customer write per customer it rewrote, a ledger item per decision, an
  * outcome per email): the ratio says what the pipeline costs over the minimum.
  */
@@ -23,8 +25,8 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'retention-load-'));
   const session = await openLocalSession({ home, persist: true });
   const db = documentClient();
-  const child = databasePid();
-  const sampler = startRssSampler(child);
+  const children = { db: childPid('dynaliteServer'), ses: childPid('sesServer') };
+  const sampler = startRssSampler(children);
   const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(40)} ${v}\n`);
   try {
     await pushCampaignFiles(session.campaigns, await exampleCampaignFiles(process.cwd()), 'bench');
@@ -76,7 +78,11 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
       );
       line(
         'peak RSS database process',
-        child ? `${mb(nightPeak.child)} MB (VmHWM ${mb(hwm(child))} MB)` : 'n/a',
+        children.db ? `${mb(nightPeak.db)} MB (VmHWM ${mb(hwm(children.db))} MB)` : 'n/a',
+      );
+      line(
+        'peak RSS SES emulator (its mailbox)',
+        children.ses ? `${mb(nightPeak.ses)} MB (VmHWM ${mb(hwm(children.ses))} MB)` : 'n/a',
       );
       line('bare parallel scan + the same writes', `${(baseline.ms / 1000).toFixed(1)} s`);
       line('night / bare scan + writes', `${(night.wallMs / baseline.ms).toFixed(2)}×`);
@@ -92,17 +98,17 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024).toLocaleString('en');
 const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
-/** The embedded DynamoDB's process: this process's child running dynaliteServer.mjs. */
-function databasePid(): number | undefined {
+/** The pid of this process's child whose command line names `script` (dynaliteServer, sesServer). */
+function childPid(script: string): number | undefined {
   try {
     for (const task of readdirSync('/proc/self/task')) {
       for (const pid of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
-        if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dynaliteServer'))
+        if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(script))
           return Number(pid);
       }
     }
   } catch {
-    // Not Linux: no database figures.
+    // Not Linux: no figures for the child processes.
   }
   return undefined;
 }
@@ -113,12 +119,14 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 const hwm = (pid: number) => statusKb(pid, 'VmHWM');
 
-function startRssSampler(child: number | undefined) {
+function startRssSampler(children: { db: number | undefined; ses: number | undefined }) {
   let self = 0;
   let db = 0;
+  let ses = 0;
   const sample = () => {
     self = Math.max(self, process.memoryUsage.rss());
-    if (child) db = Math.max(db, statusKb(child, 'VmRSS'));
+    if (children.db) db = Math.max(db, statusKb(children.db, 'VmRSS'));
+    if (children.ses) ses = Math.max(ses, statusKb(children.ses, 'VmRSS'));
   };
   const timer = setInterval(sample, 250);
   timer.unref();
@@ -126,11 +134,12 @@ function startRssSampler(child: number | undefined) {
     reset() {
       self = 0;
       db = 0;
+      ses = 0;
       sample();
     },
     peak() {
       sample();
-      return { self, child: db };
+      return { self, db, ses };
     },
     stop: () => clearInterval(timer),
   };

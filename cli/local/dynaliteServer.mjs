@@ -1,6 +1,7 @@
 // The embedded DynamoDB (dynalite) in its own process, so it has a core of its own while the
-// handlers, the SDK clients and the SES emulator run in the CLI's process. Started by
-// cli/local/services.ts and cli/local/sharedDatabase.ts; binds 127.0.0.1 only.
+// handlers and the SDK clients run in the CLI's process (the SES emulator has its own too, see
+// sesServer.mjs). Started by cli/local/services.ts and cli/local/sharedDatabase.ts; binds
+// 127.0.0.1 only.
 //
 // Two modes, chosen by the JSON argument:
 // - private ({ "mode": "private", "path"?: ... }): one CLI process owns it; it prints

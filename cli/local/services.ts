@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetClients } from '../../functions/adapters/clients.js';
@@ -32,8 +31,9 @@ export interface LocalServiceOptions {
 export const LOCAL_TABLE_PREFIX = 'retention-';
 
 /**
- * Starts the embedded DynamoDB (dynalite) and the SES v2 emulator in this process, both bound to
- * 127.0.0.1 on free ports, creates the tables from the same schemas the CDK app deploys, and
+ * Starts the embedded DynamoDB (dynalite) and the SES v2 emulator, each in a child process of its
+ * own (the database shared with other CLI processes when it is on disk), both bound to 127.0.0.1
+ * on free ports, creates the tables from the same schemas the CDK app deploys, and
  * points the AWS SDK at them through the standard AWS_ENDPOINT_URL_* variables.
  */
 export async function startLocalServices(options: LocalServiceOptions): Promise<LocalServices> {
@@ -46,22 +46,10 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
   // all, see sharedDatabase.ts); in memory (tests) each process has a private one.
   const dynamo = persist
     ? await startSharedDynalite(paths.home, paths.dynamodb, options.command)
-    : await startDynaliteChild(undefined);
+    : await startChildServer('embedded DynamoDB', './dynaliteServer.mjs', ['']);
   const dynamoPort = dynamo.port;
 
-  // Imported on demand: commands that never start the services do not load the emulator.
-  // The package is CommonJS with an `exports.default`: depending on the loader the function sits at
-  // `default` or at `default.default`.
-  type StartSes = (opts: { host: string; port: number }) => Promise<Server>;
-  const sesModule = (await import('aws-ses-v2-local')) as unknown as { default?: unknown };
-  const inner = sesModule.default as { default?: unknown } | StartSes | undefined;
-  const startSes = (typeof inner === 'function' ? inner : inner?.default) as StartSes;
-  if (typeof startSes !== 'function') throw new Error('aws-ses-v2-local: no start function found');
-  const sesServer = await startSes({ host: '127.0.0.1', port: 0 });
-  const sesPort = (sesServer.address() as AddressInfo).port;
-
   const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
-  const sesEndpoint = `http://127.0.0.1:${sesPort}`;
   const unsubscribePort = options.unsubscribePort ?? 8787;
 
   if (!existsSync(paths.keys)) {
@@ -75,13 +63,26 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
   }
   JSON.parse(readFileSync(paths.keys, 'utf8'));
 
+  const sesAccount =
+    options.overrides?.AWS_SES_ACCOUNT ??
+    sesAccountJson({ Max24HourSend: 1_000_000, MaxSendRate: 1000, SentLast24Hours: 0 });
+  // The emulator answers GetAccount from its own environment, so the account goes in at its start.
+  const ses = await startChildServer('SES v2 emulator', './sesServer.mjs', [], {
+    ...process.env,
+    AWS_SES_ACCOUNT: sesAccount,
+  }).catch(async (error: unknown) => {
+    await dynamo.stop();
+    throw error;
+  });
+  const sesEndpoint = `http://127.0.0.1:${ses.port}`;
+
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     AWS_ENDPOINT_URL_SESV2: sesEndpoint,
-    AWS_SES_ACCOUNT: sesAccountJson({ Max24HourSend: 1_000_000, MaxSendRate: 1000, SentLast24Hours: 0 }),
+    AWS_SES_ACCOUNT: sesAccount,
     POWERTOOLS_LOG_LEVEL: 'WARN',
     POWERTOOLS_SERVICE_NAME: 'retention-pipeline',
     SENDER_EMAIL: 'offers@shop.example.com',
@@ -107,7 +108,7 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
     env,
     async stop() {
       resetClients();
-      await Promise.all([dynamo.stop(), new Promise<void>((resolve) => sesServer.close(() => resolve()))]);
+      await Promise.all([dynamo.stop(), ses.stop()]);
     },
   };
 }
@@ -188,12 +189,12 @@ async function ensureTables(endpoint: string): Promise<void> {
   }
 }
 
-interface RunningDynalite {
+interface RunningServer {
   port: number;
   stop(): Promise<void>;
 }
 
-async function startSharedDynalite(home: string, path: string, command?: string): Promise<RunningDynalite> {
+async function startSharedDynalite(home: string, path: string, command?: string): Promise<RunningServer> {
   const shared = await attachSharedDatabase({
     home,
     path,
@@ -204,9 +205,18 @@ async function startSharedDynalite(home: string, path: string, command?: string)
   return { port: shared.port, stop: () => shared.release() };
 }
 
-async function startDynaliteChild(path: string | undefined): Promise<RunningDynalite> {
-  const script = fileURLToPath(new URL('./dynaliteServer.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, path ?? ''], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * One of the embedded servers in a child process: it prints `LISTENING <port>` once it serves and
+ * exits when this process closes its stdin (or dies), so it never outlives the CLI.
+ */
+async function startChildServer(
+  name: string,
+  script: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<RunningServer> {
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  const child = spawn(process.execPath, [path, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
     const onData = (chunk: Buffer) => {
@@ -218,9 +228,7 @@ async function startDynaliteChild(path: string | undefined): Promise<RunningDyna
       }
     };
     child.stdout.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`embedded DynamoDB exited before listening (code ${code})`)),
-    );
+    child.once('exit', (code) => reject(new Error(`${name} exited before listening (code ${code})`)));
     child.once('error', reject);
   });
   // Never keep the CLI alive for the child's sake.
@@ -232,7 +240,7 @@ async function startDynaliteChild(path: string | undefined): Promise<RunningDyna
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        // Keep the event loop alive until the database has flushed and exited.
+        // Keep the event loop alive until the server has flushed and exited.
         child.ref();
         child.once('exit', () => resolve());
         child.stdin.end();
