@@ -103,8 +103,7 @@ function childPid(script: string): number | undefined {
   try {
     for (const task of readdirSync('/proc/self/task')) {
       for (const pid of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
-        if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(script))
-          return Number(pid);
+        if (pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(script)) return Number(pid);
       }
     }
   } catch {
