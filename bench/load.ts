@@ -71,6 +71,12 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
         'customers written / chosen / sent',
         `${s.work.customersWritten} / ${chosen} / ${s.send.sent ?? 0}`,
       );
+      // A customer neither rewritten nor left unchanged was found already done (its page was written
+      // by an attempt that did not commit its progress, then re-read) or lost a race for its write.
+      line(
+        'customers unchanged / already done',
+        `${s.work.customersUnchanged} / ${s.customers - s.work.customersWritten - s.work.customersUnchanged}`,
+      );
       line('incomplete segments', String(s.work.incompleteSegments));
       line(
         'peak RSS this process (during the night)',

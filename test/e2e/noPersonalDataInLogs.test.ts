@@ -241,7 +241,9 @@ describe('no personal data in any log line', () => {
   });
 
   it('in all of it, no seeded address, first name or last name, and no masked address either', () => {
-    expect(lines.length).toBeGreaterThan(20);
+    // The capture works: the handlers' structured lines (DEBUG and up) are here to be searched.
+    const structured = lines.filter((l) => l.startsWith('{') && l.includes('"level"'));
+    expect(structured.length).toBeGreaterThan(10);
     const text = lines.join('\n');
     const leaks: string[] = [];
     for (const p of people) {
