@@ -77,6 +77,10 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
         'customers unchanged / already done',
         `${s.work.customersUnchanged} / ${s.customers - s.work.customersWritten - s.work.customersUnchanged}`,
       );
+      line(
+        'score / send invocations',
+        `${s.work.scoreInvocations} (${s.work.segments} segments) / ${s.work.sendInvocations}`,
+      );
       line('incomplete segments', String(s.work.incompleteSegments));
       line(
         'peak RSS this process (during the night)',
