@@ -27,7 +27,7 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
   const db = documentClient();
   const children = { db: childPid('dynaliteServer'), ses: childPid('sesServer') };
   const sampler = startRssSampler(children);
-  const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(40)} ${v}\n`);
+  const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(44)} ${v}\n`);
   try {
     await pushCampaignFiles(session.campaigns, await exampleCampaignFiles(process.cwd()), 'bench');
     let seeded = 0;
@@ -71,17 +71,21 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
         'customers written / chosen / sent',
         `${s.work.customersWritten} / ${chosen} / ${s.send.sent ?? 0}`,
       );
-      // A customer neither rewritten nor left unchanged was found already done (its page was written
-      // by an attempt that did not commit its progress, then re-read) or lost a race for its write.
       line(
-        'customers unchanged / already done',
-        `${s.work.customersUnchanged} / ${s.customers - s.work.customersWritten - s.work.customersUnchanged}`,
+        'customers unchanged / already done / raced',
+        `${s.work.customersUnchanged} / ${s.work.customersAlreadyDone} / ${s.work.customersRaced}`,
       );
       line(
         'score / send invocations',
         `${s.work.scoreInvocations} (${s.work.segments} segments) / ${s.work.sendInvocations}`,
       );
       line('incomplete segments', String(s.work.incompleteSegments));
+      const ddb = night.work.dynamodb;
+      line('DynamoDB SDK retries / failed conditions', `${ddb.sdkRetries} / ${ddb.conditionalCheckFailures}`);
+      line('invocations past their timeout', String(night.invocationsPastTimeout));
+      line('failed state attempts', night.failures.length === 0 ? '0' : '');
+      for (const f of night.failures)
+        line(`  ${(f.atMs / 1000).toFixed(1)} s ${f.state}`, `${f.error}: ${f.cause.slice(0, 160)}`);
       line(
         'peak RSS this process (during the night)',
         `${mb(nightPeak.self)} MB (lifetime max ${mb(maxRss())} MB)`,

@@ -20,6 +20,7 @@ export const FAULT_KINDS = [
   'crash-after-send',
   'dynamo-unprocessed',
   'dynamo-throttle',
+  'dynamo-lost-response',
   'lambda-timeout',
   'ses-events-duplicate',
   'ses-events-reorder',
@@ -30,7 +31,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
  * What each rate means, and the rate `all` uses: a probability per SES SendEmail call, per DynamoDB
- * call (throttle) or batch call (unprocessed), per task invocation (timeout), per SES event
+ * call (throttle), per batch call (unprocessed), per DynamoDB write (lost response), per task invocation (timeout), per SES event
  * (duplicate), per night (crashes, reorder, clock skew).
  */
 export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
@@ -43,6 +44,7 @@ export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
   'crash-after-send': 1,
   'dynamo-unprocessed': 0.1,
   'dynamo-throttle': 0.005,
+  'dynamo-lost-response': 0.01,
   'lambda-timeout': 0.05,
   'ses-events-duplicate': 0.3,
   'ses-events-reorder': 1,
@@ -55,7 +57,14 @@ export const DEFAULT_RATES: Readonly<Record<FaultKind, number>> = {
  * increment loses that increment (a known limit without transactions, functions/adapters/sendStats.ts),
  * which the statistics invariant then reports. `--faults all,ses-events-timeout` shows it.
  */
-const NOT_IN_ALL: readonly FaultKind[] = ['ses-events-timeout'];
+const NOT_IN_ALL: readonly FaultKind[] = ['ses-events-timeout', 'dynamo-lost-response'];
+
+/**
+ * Lost responses of the SES statistics' ADD increments, counted apart in `injected`: the SDK sends
+ * the ADD again and it counts twice. Without transactions (dynalite has none) no read can tell
+ * whether the first attempt landed, so this is the one write the fault can still skew.
+ */
+export const LOST_STATS_INCREMENT = 'dynamo-lost-response (statistics increment)';
 
 export type FaultPlan = Partial<Record<FaultKind, number>>;
 
@@ -127,6 +136,13 @@ export class SimulatedCrash extends Error {
   override name = 'SimulatedCrash';
 }
 
+const WRITE_COMMANDS: ReadonlySet<string> = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
+
 const errorWith = (message: string, fields: Record<string, unknown>) =>
   Object.assign(new Error(message), fields);
 
@@ -142,6 +158,8 @@ export class FaultInjector {
   dead = false;
   inFlight = 0;
   private readonly random: Random;
+  /** Its own stream: switching the lost-response fault on or off leaves every other draw as it was. */
+  private readonly lostResponseRandom: Random;
   private readonly invocations = new AsyncLocalStorage<Invocation>();
   private nightTargets: { customerWrite?: number; sendBefore?: number; sendAfter?: number } = {};
   private customerWrites = 0;
@@ -153,6 +171,7 @@ export class FaultInjector {
     private readonly customersTable: string,
   ) {
     this.random = new Random(seed ^ 0x5eed);
+    this.lostResponseRandom = new Random(seed ^ 0x1057);
   }
 
   rate(kind: FaultKind): number {
@@ -338,9 +357,31 @@ export class FaultInjector {
       },
       { step: 'deserialize', name: 'chaosDynamoThrottle' },
     );
+    // The write reached DynamoDB and was applied, but its response was lost (a reset connection):
+    // the SDK sees a network error and sends the same request again, inside its retry loop. A
+    // conditional write retried this way fails its own condition; the code must tell that apart
+    // from a real conflict (DynamoDB documents that a 500 or a timeout leaves a write's fate unknown).
+    stackOf(client).add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const lost = this.lostResponseRandom.next() < this.rate('dynamo-lost-response');
+        if (this.enabled && !this.dead && lost && WRITE_COMMANDS.has(context.commandName ?? '')) {
+          this.count('dynamo-lost-response');
+          // The one write this cannot be made safe for without transactions (see NOT_IN_ALL).
+          // Below the document client the key is marshalled: { pk: { S: '…' } }.
+          const pk = (args.input as { Key?: { pk?: { S?: string } } }).Key?.pk?.S ?? '';
+          if (context.commandName === 'UpdateItemCommand' && pk.startsWith('STATS#'))
+            this.injected[LOST_STATS_INCREMENT] = (this.injected[LOST_STATS_INCREMENT] ?? 0) + 1;
+          throw errorWith('socket hang up', { name: 'Error', code: 'ECONNRESET', $metadata: {} });
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'chaosDynamoLostResponse' },
+    );
     return () => {
       stackOf(client).remove('chaosDynamo');
       stackOf(client).remove('chaosDynamoThrottle');
+      stackOf(client).remove('chaosDynamoLostResponse');
     };
   }
 

@@ -1,5 +1,10 @@
-import { FAULT_KINDS, type FaultPlan } from './faults.js';
-import { checkInvariants, countDuplicates, type InvariantReport } from './invariants.js';
+import { FAULT_KINDS, type FaultPlan, LOST_STATS_INCREMENT } from './faults.js';
+import {
+  checkInvariants,
+  countDuplicates,
+  type InvariantReport,
+  statisticsOverEvents,
+} from './invariants.js';
 import { runWorld, type WorldObservation, type WorldOptions } from './world.js';
 
 export interface ChaosOptions extends Omit<WorldOptions, 'faults'> {
@@ -23,6 +28,8 @@ export interface ChaosReport {
   failed: number;
   skipped: number;
   attemptsPerNight: number[];
+  /** SES statistics increments above the events published (counted twice); see LOST_STATS_INCREMENT. */
+  statisticsOverEvents: number;
   invariants: InvariantReport;
   wallMs: { reference: number; chaos: number };
 }
@@ -49,6 +56,8 @@ export function report(
   const injected: Record<string, number> = {};
   for (const kind of FAULT_KINDS)
     if (options.faults[kind] !== undefined) injected[kind] = world.injected[kind] ?? 0;
+  if (options.faults['dynamo-lost-response'] !== undefined)
+    injected[LOST_STATS_INCREMENT] = world.injected[LOST_STATS_INCREMENT] ?? 0;
   return {
     ok: Object.values(invariants).every((r) => r.ok),
     customers: options.customers,
@@ -65,6 +74,7 @@ export function report(
     failed: sum('failed'),
     skipped: sum('skipped'),
     attemptsPerNight: world.nights.map((n) => n.attempts),
+    statisticsOverEvents: statisticsOverEvents(world),
     invariants,
     wallMs: { reference: reference.wallMs, chaos: world.wallMs },
   };

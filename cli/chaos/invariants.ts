@@ -70,6 +70,22 @@ const stable = (value: unknown): string =>
       : v,
   );
 
+/**
+ * How far the SES statistics counters run over the distinct events the harness published, summed
+ * over nights, campaigns and counters: the increments counted twice. Zero in a sound world.
+ */
+export function statisticsOverEvents(world: WorldObservation): number {
+  let over = 0;
+  for (const night of world.nights) {
+    for (const [campaignId, counters] of Object.entries(night.stats)) {
+      const published = night.published[campaignId] ?? {};
+      for (const [counter, counted] of Object.entries(counters))
+        over += Math.max(0, counted - (published[counter] ?? 0));
+    }
+  }
+  return over;
+}
+
 export function checkInvariants(
   world: WorldObservation,
   reference: WorldObservation | undefined,

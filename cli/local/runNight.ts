@@ -28,6 +28,13 @@ export interface NightResult {
   phases: Record<string, number>;
   /** Wall time of each top-level state of the state machine. */
   stateWallMs: Record<string, number>;
+  /**
+   * Every failed state attempt, retried or not, as the execution history on AWS lists it; and how
+   * many handler invocations outlived their Lambda timeout (the interpreter gave up on them with
+   * States.Timeout while they ran on, as a timed-out task's Lambda does on AWS).
+   */
+  failures: { state: string; error: string; cause: string; atMs: number }[];
+  invocationsPastTimeout: number;
 }
 
 /**
@@ -96,18 +103,22 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
     inFlight.delete(name);
     workByHandler[name] = addWork(workByHandler[name] ?? emptyWorkCounts(), workCounts, open.before);
   };
+  let invocationsPastTimeout = 0;
   const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, handlerName] of Object.entries(taskHandlers)) {
     const handler = modules.get(handlerName)!;
     localHandlers[stateName] = async (input: unknown) => {
       bump(workCounts.lambda.invocations, handlerName);
       const t0 = Date.now();
+      const timeoutMs = timeouts[handlerName] ?? 900_000;
       enter(handlerName);
       try {
-        return await handler(input, localContext(handlerName, timeouts[handlerName] ?? 900_000));
+        return await handler(input, localContext(handlerName, timeoutMs));
       } finally {
         leave(handlerName);
-        phases[handlerName] = (phases[handlerName] ?? 0) + (Date.now() - t0);
+        const ms = Date.now() - t0;
+        phases[handlerName] = (phases[handlerName] ?? 0) + ms;
+        if (ms > timeoutMs) invocationsPastTimeout++;
       }
     };
   }
@@ -135,6 +146,7 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
   const entered = new Map<string, number>();
   const stateWallMs: Record<string, number> = {};
   let mapIterations = 0;
+  const failures: NightResult['failures'] = [];
   const counting = (async () => {
     for await (const event of execution.eventLogs) {
       const e = event as { type: string; timestamp: number; state?: { name?: string } };
@@ -149,6 +161,15 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
         }
       }
       if (e.type === 'MapIterationStarted') mapIterations++;
+      if (e.type === 'StateFailed' && e.state?.name) {
+        const info = event as { Error?: string; Cause?: unknown };
+        failures.push({
+          state: e.state.name,
+          error: String(info.Error ?? 'unknown'),
+          cause: typeof info.Cause === 'string' ? info.Cause : JSON.stringify(info.Cause ?? ''),
+          atMs: e.timestamp - started,
+        });
+      }
       if (e.state?.name) options.onProgress?.({ state: e.state.name, type: e.type });
     }
   })();
@@ -167,6 +188,8 @@ export async function runNight(options: RunNightOptions): Promise<NightResult> {
     wallMs: Date.now() - started,
     phases,
     stateWallMs,
+    failures,
+    invocationsPastTimeout,
   };
 }
 
@@ -180,6 +203,7 @@ function addWork(into: WorkCounts, now: WorkCounts, before: WorkCounts): WorkCou
   d.itemsRead -= before.dynamodb.itemsRead;
   d.itemsWritten -= before.dynamodb.itemsWritten;
   d.conditionalCheckFailures -= before.dynamodb.conditionalCheckFailures;
+  d.sdkRetries -= before.dynamodb.sdkRetries;
   for (const [k, v] of Object.entries(before.ses.calls)) bump(delta.ses.calls, k, -v);
   delta.ses.recipients -= before.ses.recipients;
   delta.ses.throttled -= before.ses.throttled;

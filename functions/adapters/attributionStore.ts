@@ -1,4 +1,11 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
 import type { LedgerStatus } from '../domain/delivery/ledger.js';
 import {
@@ -93,23 +100,34 @@ export class AttributionStore implements AttributionPort {
   async record(decision: DecisionRef, order: AttributableOrder): Promise<'attributed' | 'duplicate'> {
     const expiresAt =
       Math.floor(this.options.now().getTime() / 1000) + this.options.retentionDays * DAY_SECONDS;
-    const fresh = await writeIf(() =>
+    const markerKey = { pk: decisionPk(decision.sendKey), sk: orderSk(order.orderId) };
+    // A fresh claim id: a Put whose response was lost, sent again by the SDK, fails the condition
+    // its own first attempt satisfied; the claim read back tells that from a real re-import.
+    const claim = randomUUID();
+    const marked = await writeIf(() =>
       this.db.send(
         new PutCommand({
           TableName: this.tables.config,
           Item: {
-            pk: decisionPk(decision.sendKey),
-            sk: orderSk(order.orderId),
+            ...markerKey,
             customerId: order.customerId,
             orderId: order.orderId,
             date: order.date,
             amount: order.amount,
+            claim,
             expiresAt,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
     );
+    const fresh =
+      marked ||
+      (
+        await this.db.send(
+          new GetCommand({ TableName: this.tables.config, Key: markerKey, ConsistentRead: true }),
+        )
+      ).Item?.claim === claim;
     if (!fresh) return 'duplicate';
     const totals = await this.db.send(
       new UpdateCommand({

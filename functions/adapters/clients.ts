@@ -38,6 +38,16 @@ function dropSdkLogging(client: { middlewareStack: { remove(name: string): boole
   client.middlewareStack.remove('loggerMiddleware');
 }
 
+/**
+ * The SDK's retry middleware records its attempts on the output and on the error. A retried
+ * conditional write whose first attempt did land fails its own condition, so retries are counted:
+ * they explain conditional failures nobody else caused.
+ */
+function countRetries(outcome: unknown): void {
+  const attempts = (outcome as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
+  if (attempts !== undefined && attempts > 1) workCounts.dynamodb.sdkRetries += attempts - 1;
+}
+
 let dynamo: DynamoDBDocumentClient | undefined;
 let ses: SESv2Client | undefined;
 
@@ -55,6 +65,7 @@ export function documentClient(): DynamoDBDocumentClient {
       }
       try {
         const result = await next(args);
+        countRetries(result.output);
         const output = result.output as {
           ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
           Items?: unknown[];
@@ -75,6 +86,7 @@ export function documentClient(): DynamoDBDocumentClient {
         }
         return result;
       } catch (error) {
+        countRetries(error);
         if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
           workCounts.dynamodb.conditionalCheckFailures += 1;
           // A failed condition still consumes write capacity on AWS.

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -33,6 +34,8 @@ export interface SegmentProgress {
   invocations: number;
   /** Saves so far: every `commitProgress` is conditional on it, so a writer with a stale view fails. */
   writes?: number;
+  /** A fresh id per save: a save whose response was lost, and which the SDK sent again, knows its own. */
+  writeId?: string;
   /** Send stage only: ledger entries the segment's current invocation may be sending right now. */
   intent?: SendIntent | undefined;
 }
@@ -170,13 +173,17 @@ export class RunStore {
    * Saves the segment's progress if nobody else saved it since `previous` was read (optimistic lock
    * on `writes`; records from before that counter fall back to the invocation counter). Returns the
    * saved record; throws SegmentLeaseLost when another invocation saved in between.
+   *
+   * When the response to the save is lost (a reset connection, a 500, a timeout), the SDK sends it
+   * again and the second attempt fails the condition the first one changed. A consistent read of
+   * the record tells the two apart: it carries this save's `writeId` only if this save landed.
    */
   async commitProgress(
     runDate: IsoDate,
     next: SegmentProgress,
     previous: SegmentProgress,
   ): Promise<SegmentProgress> {
-    const saved: SegmentProgress = { ...next, writes: (previous.writes ?? 0) + 1 };
+    const saved: SegmentProgress = { ...next, writes: (previous.writes ?? 0) + 1, writeId: randomUUID() };
     try {
       await this.db.send(
         new PutCommand({
@@ -195,6 +202,8 @@ export class RunStore {
       );
     } catch (error) {
       if (isConditionalCheckFailed(error)) {
+        const stored = await this.getProgress(runDate, next.phase, next.segment, next.wave);
+        if (stored.writeId === saved.writeId) return saved;
         throw new SegmentLeaseLost(
           `${next.phase} segment ${next.segment} of ${runDate} was saved by another invocation since this one read it`,
         );

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -230,21 +230,33 @@ export class SendFeedbackStore {
     }
   }
 
-  /** Marks the event as counted; false when it already was (a duplicate delivery). */
+  /**
+   * Marks the event as counted; false when it already was (a duplicate delivery). The marker
+   * carries a fresh claim id: when the Put's response is lost and the SDK sends it again, the
+   * second attempt fails the condition its first attempt satisfied, and only a consistent read of
+   * the claim tells this call's own marker from an earlier delivery's.
+   */
   async markEvent(eventId: string, now: Date): Promise<boolean> {
-    return writeIf(() =>
+    const claim = randomUUID();
+    const marked = await writeIf(() =>
       this.db.send(
         new PutCommand({
           TableName: this.tables.config,
           Item: {
             ...markerKey(eventId),
             at: now.toISOString(),
+            claim,
             expiresAt: epochSeconds(now, EVENT_MARKER_TTL_DAYS),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
     );
+    if (marked) return true;
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tables.config, Key: markerKey(eventId), ConsistentRead: true }),
+    );
+    return out.Item?.claim === claim;
   }
 
   /**

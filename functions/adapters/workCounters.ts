@@ -9,6 +9,8 @@ export interface WorkCounts {
     itemsRead: number;
     itemsWritten: number;
     conditionalCheckFailures: number;
+    /** Requests the SDK sent again (throttling, 5xx, a dropped connection) beyond the first attempt. */
+    sdkRetries: number;
   };
   ses: { calls: Record<string, number>; recipients: number; throttled: number };
   lambda: { invocations: Record<string, number> };
@@ -23,6 +25,7 @@ export function emptyWorkCounts(): WorkCounts {
       itemsRead: 0,
       itemsWritten: 0,
       conditionalCheckFailures: 0,
+      sdkRetries: 0,
     },
     ses: { calls: {}, recipients: 0, throttled: 0 },
     lambda: { invocations: {} },
@@ -47,6 +50,7 @@ export function mergeWorkCounts(into: WorkCounts, from: WorkCounts): WorkCounts 
   into.dynamodb.itemsRead += from.dynamodb.itemsRead;
   into.dynamodb.itemsWritten += from.dynamodb.itemsWritten;
   into.dynamodb.conditionalCheckFailures += from.dynamodb.conditionalCheckFailures;
+  into.dynamodb.sdkRetries += from.dynamodb.sdkRetries;
   for (const [k, v] of Object.entries(from.ses.calls)) bump(into.ses.calls, k, v);
   into.ses.recipients += from.ses.recipients;
   into.ses.throttled += from.ses.throttled;

@@ -47,6 +47,8 @@ describe('formatSummary', () => {
         incompleteSegments: 0,
         customersWritten: 0,
         customersUnchanged: 0,
+        customersAlreadyDone: 0,
+        customersRaced: 0,
         ...emptyWorkCounts(),
         stepFunctions: { stateTransitions: 0, topLevelTransitions: 0, mapIterations: 0 },
       },

@@ -60,6 +60,10 @@ export interface RunSummary {
     /** Customers whose night was stored tonight, and those left as they were (changed too little). */
     customersWritten: number;
     customersUnchanged: number;
+    /** Found already decided tonight (an earlier attempt wrote them, then did not save its page). */
+    customersAlreadyDone: number;
+    /** Whose write found tonight's night already stored (another attempt wrote it in between). */
+    customersRaced: number;
   };
 }
 
@@ -164,6 +168,8 @@ export function summarizeCounts(
       incompleteSegments: score.filter((x) => !x.done).length + send.filter((x) => !x.done).length,
       customersWritten: s['work:scored'] ?? 0,
       customersUnchanged: s['work:unchanged'] ?? 0,
+      customersAlreadyDone: s['work:alreadyDone'] ?? 0,
+      customersRaced: s['work:raced'] ?? 0,
     },
   };
 }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalSession } from '../../../cli/local/session.js';
 import { documentClient } from '../../../functions/adapters/clients.js';
 import { RunStore, SegmentLeaseLost } from '../../../functions/adapters/runStore.js';
+import { workCounts } from '../../../functions/adapters/workCounters.js';
 import { openTestSession } from '../../support/localWorld.js';
+import { loseNextResponse } from '../../support/lostResponse.js';
 
 const NIGHT = '2026-05-01';
 
@@ -102,5 +104,56 @@ describe('segment progress as a lease (embedded DynamoDB)', () => {
     await runs.commitProgress(NIGHT, { ...taken, done: true }, taken);
     const again = await runs.takeLease(NIGHT, 'send', 4);
     expect(again).toMatchObject({ done: true, invocations: 1, writes: 2 });
+  });
+});
+
+describe('a save whose response was lost (embedded DynamoDB)', () => {
+  let session: LocalSession;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ session, close } = await openTestSession('run-store-lost'));
+  });
+
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it('is recognised as its own when the SDK sends it again, not taken for another invocation', async () => {
+    const runs = new RunStore(documentClient(), session.tables);
+    const taken = await runs.takeLease(NIGHT, 'score', 1);
+    const retriesBefore = workCounts.dynamodb.sdkRetries;
+    const lost = loseNextResponse(documentClient(), 'PutItemCommand');
+    try {
+      const saved = await runs.commitProgress(
+        NIGHT,
+        { ...taken, lastKey: { customerId: 'C1' }, counts: { page: 1 } },
+        taken,
+      );
+      expect(lost.dropped()).toBe(1);
+      // The work counters see the SDK's second attempt (the load bench prints them).
+      expect(workCounts.dynamodb.sdkRetries - retriesBefore).toBe(1);
+      expect(saved).toMatchObject({ writes: 2, lastKey: { customerId: 'C1' } });
+    } finally {
+      lost.remove();
+    }
+    const stored = await runs.getProgress(NIGHT, 'score', 1);
+    expect(stored).toMatchObject({ writes: 2, invocations: 1, counts: { page: 1 } });
+  });
+
+  it('taking the lease counts the invocation once', async () => {
+    const runs = new RunStore(documentClient(), session.tables);
+    const lost = loseNextResponse(documentClient(), 'PutItemCommand');
+    try {
+      expect(await runs.takeLease(NIGHT, 'send', 1)).toMatchObject({ invocations: 1, writes: 1 });
+      expect(lost.dropped()).toBe(1);
+    } finally {
+      lost.remove();
+    }
+    // A real conflict still fails: a save based on the record before that lease.
+    const stale = { phase: 'send' as const, segment: 1, done: false, counts: {}, invocations: 0, writes: 0 };
+    await expect(runs.commitProgress(NIGHT, { ...stale, done: true }, stale)).rejects.toBeInstanceOf(
+      SegmentLeaseLost,
+    );
   });
 });

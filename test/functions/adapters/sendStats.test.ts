@@ -7,6 +7,7 @@ import { isPendingLedgerStatus, SendFeedbackStore } from '../../../functions/ada
 import { type NormalizedSesEvent, parseSesEvent } from '../../../functions/domain/delivery/sesEvents.js';
 import { buildSesEventBridgeEvent } from '../../../functions/domain/delivery/simulatedSesEvent.js';
 import { openTestSession } from '../../support/localWorld.js';
+import { loseNextResponse } from '../../support/lostResponse.js';
 
 // The guarded ledger write of SendFeedbackStore.recordOnLedger on the embedded DynamoDB (dynalite):
 // it never writes onto an entry whose send outcome is not recorded yet, and says why it did not write.
@@ -136,5 +137,18 @@ describe('SendFeedbackStore.recordOnLedger', () => {
       messageId: MESSAGE_ID,
       deliveredAt: event.timestamp,
     });
+  });
+});
+
+describe('the seen-event marker, when its response is lost', () => {
+  it('is its own marker to the call that wrote it, and a duplicate to the next delivery', async () => {
+    const lost = loseNextResponse(documentClient(), 'PutItemCommand');
+    try {
+      expect(await store.markEvent('evt-lost-response', new Date('2026-11-20T03:00:00Z'))).toBe(true);
+      expect(lost.dropped()).toBe(1);
+    } finally {
+      lost.remove();
+    }
+    expect(await store.markEvent('evt-lost-response', new Date('2026-11-20T03:05:00Z'))).toBe(false);
   });
 });

@@ -1,0 +1,4 @@
+import '../cli/localDefaults.js';
+import { benchLoad } from './load.js';
+
+await benchLoad([Number(process.argv[2] ?? 20000)]);
