@@ -8,6 +8,7 @@ import { runNight } from '../cli/local/runNight.js';
 import { openLocalSession } from '../cli/local/session.js';
 import { seedPopulation } from '../cli/seed/load.js';
 import { documentClient } from '../functions/adapters/clients.js';
+import { RunStore } from '../functions/adapters/runStore.js';
 import { addDays } from '../functions/domain/night/dates.js';
 
 /**
@@ -80,6 +81,8 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
         `${s.work.scoreInvocations} (${s.work.segments} segments) / ${s.work.sendInvocations}`,
       );
       line('incomplete segments', String(s.work.incompleteSegments));
+      for (const p of await new RunStore(db, session.tables).listProgress(runDate, 'score'))
+        line(`  score segment ${p.segment}`, `${p.invocations} invocations, ${p.writes ?? 0} saves`);
       const ddb = night.work.dynamodb;
       line('DynamoDB SDK retries / failed conditions', `${ddb.sdkRetries} / ${ddb.conditionalCheckFailures}`);
       line('invocations past their timeout', String(night.invocationsPastTimeout));

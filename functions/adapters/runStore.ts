@@ -205,7 +205,9 @@ export class RunStore {
         const stored = await this.getProgress(runDate, next.phase, next.segment, next.wave);
         if (stored.writeId === saved.writeId) return saved;
         throw new SegmentLeaseLost(
-          `${next.phase} segment ${next.segment} of ${runDate} was saved by another invocation since this one read it`,
+          `${next.phase} segment ${next.segment} of ${runDate} was saved by another invocation since this one read it ` +
+            `(this save expected save ${previous.writes ?? 0} of invocation ${previous.invocations}; the record holds ` +
+            `save ${stored.writes ?? 0} of invocation ${stored.invocations})`,
         );
       }
       throw error;
