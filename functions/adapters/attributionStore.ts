@@ -1,11 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
 import type { LedgerStatus } from '../domain/delivery/ledger.js';
 import {
@@ -18,7 +11,8 @@ import {
   groupOfStatus,
 } from '../domain/measurement/attribution.js';
 import type { IsoDate } from '../domain/types.js';
-import { type TableNames, tableNames, writeIf } from './tableNames.js';
+import { putOnce } from './putOnce.js';
+import { type TableNames, tableNames } from './tableNames.js';
 import { LEDGER_BY_CUSTOMER } from './tables.js';
 
 const DAY_SECONDS = 86_400;
@@ -100,34 +94,19 @@ export class AttributionStore implements AttributionPort {
   async record(decision: DecisionRef, order: AttributableOrder): Promise<'attributed' | 'duplicate'> {
     const expiresAt =
       Math.floor(this.options.now().getTime() / 1000) + this.options.retentionDays * DAY_SECONDS;
-    const markerKey = { pk: decisionPk(decision.sendKey), sk: orderSk(order.orderId) };
-    // A fresh claim id: a Put whose response was lost, sent again by the SDK, fails the condition
-    // its own first attempt satisfied; the claim read back tells that from a real re-import.
-    const claim = randomUUID();
-    const marked = await writeIf(() =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tables.config,
-          Item: {
-            ...markerKey,
-            customerId: order.customerId,
-            orderId: order.orderId,
-            date: order.date,
-            amount: order.amount,
-            claim,
-            expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+    // See putOnce: a resent Put whose first attempt landed is told from a real re-import.
+    const fresh = await putOnce(
+      this.db,
+      this.tables.config,
+      { pk: decisionPk(decision.sendKey), sk: orderSk(order.orderId) },
+      {
+        customerId: order.customerId,
+        orderId: order.orderId,
+        date: order.date,
+        amount: order.amount,
+        expiresAt,
+      },
     );
-    const fresh =
-      marked ||
-      (
-        await this.db.send(
-          new GetCommand({ TableName: this.tables.config, Key: markerKey, ConsistentRead: true }),
-        )
-      ).Item?.claim === claim;
     if (!fresh) return 'duplicate';
     const totals = await this.db.send(
       new UpdateCommand({

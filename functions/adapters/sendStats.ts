@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -15,7 +15,8 @@ import {
 } from '../domain/delivery/ledger.js';
 import type { NormalizedSesEvent } from '../domain/delivery/sesEvents.js';
 import type { LedgerEntry } from './ledgerStore.js';
-import { isConditionalCheckFailed, type TableNames, writeIf } from './tableNames.js';
+import { putOnce } from './putOnce.js';
+import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
 
 /** How long a seen-event marker and a parked event are kept (DynamoDB TTL). */
 export const EVENT_MARKER_TTL_DAYS = 30;
@@ -230,33 +231,12 @@ export class SendFeedbackStore {
     }
   }
 
-  /**
-   * Marks the event as counted; false when it already was (a duplicate delivery). The marker
-   * carries a fresh claim id: when the Put's response is lost and the SDK sends it again, the
-   * second attempt fails the condition its first attempt satisfied, and only a consistent read of
-   * the claim tells this call's own marker from an earlier delivery's.
-   */
+  /** Marks the event as counted; false when it already was (a duplicate delivery). See putOnce. */
   async markEvent(eventId: string, now: Date): Promise<boolean> {
-    const claim = randomUUID();
-    const marked = await writeIf(() =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tables.config,
-          Item: {
-            ...markerKey(eventId),
-            at: now.toISOString(),
-            claim,
-            expiresAt: epochSeconds(now, EVENT_MARKER_TTL_DAYS),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-    if (marked) return true;
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tables.config, Key: markerKey(eventId), ConsistentRead: true }),
-    );
-    return out.Item?.claim === claim;
+    return putOnce(this.db, this.tables.config, markerKey(eventId), {
+      at: now.toISOString(),
+      expiresAt: epochSeconds(now, EVENT_MARKER_TTL_DAYS),
+    });
   }
 
   /**

@@ -30,16 +30,12 @@ describe('--faults', () => {
   });
 });
 
+/** The CI suite's world: 300 customers × 2 nights from 2026-10-31 (a DST change on night 2), seed 7. */
+const WORLD = { customers: 300, nights: 2, seed: 7, startDate: '2026-10-31', pageSize: 50 };
+
 describe('retention chaos', () => {
   it('300 customers × 2 nights under every fault: all invariants hold, every fault kind struck', async () => {
-    const report = await runChaos({
-      customers: 300,
-      nights: 2,
-      seed: 7,
-      startDate: '2026-10-31',
-      pageSize: 50,
-      faults: parseFaultList('all'),
-    });
+    const report = await runChaos({ ...WORLD, faults: parseFaultList('all') });
     expect(report.invariants).toEqual({
       mailedOnceOrExplained: { ok: true, violations: 0, examples: [] },
       noDuplicates: { ok: true, violations: 0, examples: [] },
@@ -76,14 +72,7 @@ describe('retention chaos', () => {
   }, 600_000);
 
   it('responses lost after DynamoDB applied the write: every retried save is known as its own, only statistics increments count twice', async () => {
-    const report = await runChaos({
-      customers: 300,
-      nights: 2,
-      seed: 7,
-      startDate: '2026-10-31',
-      pageSize: 50,
-      faults: parseFaultList('dynamo-lost-response=0.05'),
-    });
+    const report = await runChaos({ ...WORLD, faults: parseFaultList('dynamo-lost-response=0.05') });
     expect(report.injected['dynamo-lost-response']).toBeGreaterThan(20);
     const { ledgerStatsSummaryAgree, ...others } = report.invariants;
     for (const [name, result] of Object.entries(others)) expect(result, name).toMatchObject({ ok: true });
