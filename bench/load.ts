@@ -85,6 +85,7 @@ export async function benchLoad(sizes: readonly number[]): Promise<void> {
         line(`  score segment ${p.segment}`, `${p.invocations} invocations, ${p.writes ?? 0} saves`);
       const ddb = night.work.dynamodb;
       line('DynamoDB SDK retries / failed conditions', `${ddb.sdkRetries} / ${ddb.conditionalCheckFailures}`);
+      line('stale progress records saved over', String(ddb.staleProgressRecords));
       line('invocations past their timeout', String(night.invocationsPastTimeout));
       line('failed state attempts', night.failures.length === 0 ? '0' : '');
       for (const f of night.failures)

@@ -204,6 +204,7 @@ function addWork(into: WorkCounts, now: WorkCounts, before: WorkCounts): WorkCou
   d.itemsWritten -= before.dynamodb.itemsWritten;
   d.conditionalCheckFailures -= before.dynamodb.conditionalCheckFailures;
   d.sdkRetries -= before.dynamodb.sdkRetries;
+  d.staleProgressRecords -= before.dynamodb.staleProgressRecords;
   for (const [k, v] of Object.entries(before.ses.calls)) bump(delta.ses.calls, k, -v);
   delta.ses.recipients -= before.ses.recipients;
   delta.ses.throttled -= before.ses.throttled;

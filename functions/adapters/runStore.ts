@@ -9,6 +9,7 @@ import {
 import { expiryOfDate, isExpired } from '../domain/retention/expiry.js';
 import type { IsoDate } from '../domain/types.js';
 import { isConditionalCheckFailed, type TableNames } from './tableNames.js';
+import { workCounts } from './workCounters.js';
 
 /** Counters of one segment's work, summed by Summarize. Keys are `group:name`. */
 export type Counts = Record<string, number>;
@@ -177,6 +178,7 @@ export class RunStore {
    * When the response to the save is lost (a reset connection, a 500, a timeout), the SDK sends it
    * again and the second attempt fails the condition the first one changed. A consistent read of
    * the record tells the two apart: it carries this save's `writeId` only if this save landed.
+   * A record older than this invocation's own last save is saved over (see below).
    */
   async commitProgress(
     runDate: IsoDate,
@@ -185,34 +187,57 @@ export class RunStore {
   ): Promise<SegmentProgress> {
     const saved: SegmentProgress = { ...next, writes: (previous.writes ?? 0) + 1, writeId: randomUUID() };
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tables.config,
-          Item: {
-            pk: runPk(runDate),
-            sk: segmentSk(next.phase, next.segment, next.wave),
-            ...saved,
-            expiresAt: this.expiresAt(runDate),
-          },
-          ConditionExpression:
-            'attribute_not_exists(pk) OR #w = :w OR (attribute_not_exists(#w) AND invocations = :inv)',
-          ExpressionAttributeNames: { '#w': 'writes' },
-          ExpressionAttributeValues: { ':w': previous.writes ?? 0, ':inv': previous.invocations },
-        }),
-      );
+      await this.putProgress(runDate, saved, previous);
     } catch (error) {
-      if (isConditionalCheckFailed(error)) {
-        const stored = await this.getProgress(runDate, next.phase, next.segment, next.wave);
-        if (stored.writeId === saved.writeId) return saved;
-        throw new SegmentLeaseLost(
-          `${next.phase} segment ${next.segment} of ${runDate} was saved by another invocation since this one read it ` +
-            `(this save expected save ${previous.writes ?? 0} of invocation ${previous.invocations}; the record holds ` +
-            `save ${stored.writes ?? 0} of invocation ${stored.invocations})`,
-        );
+      if (!isConditionalCheckFailed(error)) throw error;
+      const stored = await this.getProgress(runDate, next.phase, next.segment, next.wave);
+      if (stored.writeId === saved.writeId) return saved;
+      if (!isOlderThanOwnSave(stored, previous))
+        throw new SegmentLeaseLost(leaseLostMessage(runDate, next, previous, stored));
+      // The record is an older save of this same invocation: no other invocation has taken the
+      // lease (that counts `invocations` up), and no writer produces an older record, so the
+      // database served a stale version (the embedded one did, at 1,000,000 customers; see
+      // docs/reliability.md "Load"). This invocation's state is the newest: it is saved over
+      // that version, still conditional on it and on the invocation, so a lease taken meanwhile
+      // still wins.
+      workCounts.dynamodb.staleProgressRecords += 1;
+      const over: SegmentProgress = { ...saved, writes: (stored.writes ?? 0) + 1 };
+      try {
+        await this.putProgress(runDate, over, stored, { sameInvocation: true });
+      } catch (overError) {
+        if (!isConditionalCheckFailed(overError)) throw overError;
+        const now = await this.getProgress(runDate, next.phase, next.segment, next.wave);
+        if (now.writeId === over.writeId) return over;
+        throw new SegmentLeaseLost(leaseLostMessage(runDate, next, previous, now));
       }
-      throw error;
+      return over;
     }
     return saved;
+  }
+
+  /** One conditional Put of a progress record: based on `previous` (its save counter). */
+  private async putProgress(
+    runDate: IsoDate,
+    record: SegmentProgress,
+    previous: SegmentProgress,
+    options: { sameInvocation?: boolean } = {},
+  ): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tables.config,
+        Item: {
+          pk: runPk(runDate),
+          sk: segmentSk(record.phase, record.segment, record.wave),
+          ...record,
+          expiresAt: this.expiresAt(runDate),
+        },
+        ConditionExpression: options.sameInvocation
+          ? '#w = :w AND invocations = :inv'
+          : 'attribute_not_exists(pk) OR #w = :w OR (attribute_not_exists(#w) AND invocations = :inv)',
+        ExpressionAttributeNames: { '#w': 'writes' },
+        ExpressionAttributeValues: { ':w': previous.writes ?? 0, ':inv': previous.invocations },
+      }),
+    );
   }
 
   /**
@@ -299,4 +324,34 @@ export class RunStore {
     } while (startKey);
     return items;
   }
+}
+
+/** A record this invocation saved before `previous` (same invocation, fewer saves). */
+function isOlderThanOwnSave(stored: SegmentProgress, previous: SegmentProgress): boolean {
+  return (
+    previous.writes !== undefined &&
+    stored.writes !== undefined &&
+    stored.invocations === previous.invocations &&
+    stored.writes < previous.writes
+  );
+}
+
+/**
+ * Names what the failed save expected and what the record holds, so that a lost lease can be told
+ * from a record older than this invocation's own last save (which no writer produces: saves only
+ * count up, and a consistent read returns the latest).
+ */
+function leaseLostMessage(
+  runDate: IsoDate,
+  next: SegmentProgress,
+  previous: SegmentProgress,
+  stored: SegmentProgress,
+): string {
+  const expected = previous.writes ?? 0;
+  const held = stored.writes ?? 0;
+  const where = `${next.phase} segment ${next.segment}${next.wave === undefined ? '' : ` (wave ${next.wave})`} of ${runDate}`;
+  const detail =
+    `this save expected save ${expected} of invocation ${previous.invocations}; the record holds save ${held} ` +
+    `of invocation ${stored.invocations} (write id ${stored.writeId ?? 'none'}, ${stored.done ? 'done' : 'not done'})`;
+  return `${where} was saved by another invocation since this one read it (${detail})`;
 }

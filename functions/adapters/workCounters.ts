@@ -11,6 +11,11 @@ export interface WorkCounts {
     conditionalCheckFailures: number;
     /** Requests the SDK sent again (throttling, 5xx, a dropped connection) beyond the first attempt. */
     sdkRetries: number;
+    /**
+     * Segment progress records read back older than the reading invocation's own last save (an
+     * embedded-database fault; DynamoDB's consistent reads never do this), saved over. See RunStore.
+     */
+    staleProgressRecords: number;
   };
   ses: { calls: Record<string, number>; recipients: number; throttled: number };
   lambda: { invocations: Record<string, number> };
@@ -26,6 +31,7 @@ export function emptyWorkCounts(): WorkCounts {
       itemsWritten: 0,
       conditionalCheckFailures: 0,
       sdkRetries: 0,
+      staleProgressRecords: 0,
     },
     ses: { calls: {}, recipients: 0, throttled: 0 },
     lambda: { invocations: {} },
@@ -51,6 +57,7 @@ export function mergeWorkCounts(into: WorkCounts, from: WorkCounts): WorkCounts 
   into.dynamodb.itemsWritten += from.dynamodb.itemsWritten;
   into.dynamodb.conditionalCheckFailures += from.dynamodb.conditionalCheckFailures;
   into.dynamodb.sdkRetries += from.dynamodb.sdkRetries;
+  into.dynamodb.staleProgressRecords += from.dynamodb.staleProgressRecords;
   for (const [k, v] of Object.entries(from.ses.calls)) bump(into.ses.calls, k, v);
   into.ses.recipients += from.ses.recipients;
   into.ses.throttled += from.ses.throttled;

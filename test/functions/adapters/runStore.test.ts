@@ -1,7 +1,8 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalSession } from '../../../cli/local/session.js';
 import { documentClient } from '../../../functions/adapters/clients.js';
-import { RunStore, SegmentLeaseLost } from '../../../functions/adapters/runStore.js';
+import { RunStore, SegmentLeaseLost, type SegmentProgress } from '../../../functions/adapters/runStore.js';
 import { workCounts } from '../../../functions/adapters/workCounters.js';
 import { openTestSession } from '../../support/localWorld.js';
 import { loseNextResponse } from '../../support/lostResponse.js';
@@ -155,5 +156,98 @@ describe('a save whose response was lost (embedded DynamoDB)', () => {
     await expect(runs.commitProgress(NIGHT, { ...stale, done: true }, stale)).rejects.toBeInstanceOf(
       SegmentLeaseLost,
     );
+  });
+});
+
+describe('a progress record older than the invocation’s own last save (embedded DynamoDB)', () => {
+  let session: LocalSession;
+  let close: () => Promise<void>;
+  let runs: RunStore;
+
+  beforeAll(async () => {
+    ({ session, close } = await openTestSession('run-store-stale'));
+    runs = new RunStore(documentClient(), session.tables);
+  });
+
+  afterAll(async () => {
+    await close?.();
+  });
+
+  /** What the embedded database did at 1,000,000 customers: serve an older save as the latest. */
+  async function revertTo(record: SegmentProgress): Promise<void> {
+    await documentClient().send(
+      new PutCommand({
+        TableName: session.tables.config,
+        Item: { pk: `RUN#${NIGHT}`, sk: `SCORE#${String(record.segment).padStart(6, '0')}`, ...record },
+      }),
+    );
+  }
+
+  it('is saved over with this invocation’s newer state, and counted', async () => {
+    const taken = await runs.takeLease(NIGHT, 'score', 1);
+    const page1 = await runs.commitProgress(
+      NIGHT,
+      { ...taken, lastKey: { customerId: 'C100' }, counts: { 'work:scored': 100 } },
+      taken,
+    );
+    const page2 = await runs.commitProgress(
+      NIGHT,
+      { ...page1, lastKey: { customerId: 'C200' }, counts: { 'work:scored': 200 } },
+      page1,
+    );
+    await revertTo(page1);
+    const before = workCounts.dynamodb.staleProgressRecords;
+    const page3 = await runs.commitProgress(
+      NIGHT,
+      { ...page2, lastKey: { customerId: 'C300' }, counts: { 'work:scored': 300 } },
+      page2,
+    );
+    expect(workCounts.dynamodb.staleProgressRecords - before).toBe(1);
+    expect(page3).toMatchObject({
+      writes: page1.writes! + 1,
+      invocations: 1,
+      lastKey: { customerId: 'C300' },
+    });
+    expect(await runs.getProgress(NIGHT, 'score', 1)).toMatchObject({
+      writes: page3.writes,
+      writeId: page3.writeId,
+      lastKey: { customerId: 'C300' },
+      counts: { 'work:scored': 300 },
+    });
+    // The saves go on from the record saved over.
+    const page4 = await runs.commitProgress(NIGHT, { ...page3, done: true }, page3);
+    expect(page4).toMatchObject({ writes: page3.writes! + 1, done: true });
+  });
+
+  it('still loses the segment to an invocation that took the lease', async () => {
+    const first = await runs.takeLease(NIGHT, 'score', 2);
+    const page1 = await runs.commitProgress(NIGHT, { ...first, counts: { page: 1 } }, first);
+    // A second invocation takes over and saves; the first one's view is older, but of another
+    // invocation: a real conflict, not a stale record.
+    const second = await runs.takeLease(NIGHT, 'score', 2);
+    expect(second.invocations).toBe(2);
+    const before = workCounts.dynamodb.staleProgressRecords;
+    await expect(runs.commitProgress(NIGHT, { ...page1, counts: { page: 2 } }, page1)).rejects.toThrow(
+      /saved by another invocation since this one read it \(this save expected save 2 of invocation 1; the record holds save 3 of invocation 2/,
+    );
+    expect(workCounts.dynamodb.staleProgressRecords - before).toBe(0);
+    expect(await runs.getProgress(NIGHT, 'score', 2)).toMatchObject({ invocations: 2, writes: 3 });
+  });
+
+  it('is not saved over when an older record is of an earlier invocation', async () => {
+    const first = await runs.takeLease(NIGHT, 'score', 3);
+    const page1 = await runs.commitProgress(NIGHT, { ...first, counts: { page: 1 } }, first);
+    const second = await runs.takeLease(NIGHT, 'score', 3);
+    const page2 = await runs.commitProgress(NIGHT, { ...second, counts: { page: 2 } }, second);
+    // The store goes back to the first invocation's save: the second cannot tell whether a third
+    // invocation exists, so it does not claim the record.
+    await revertTo(page1);
+    await expect(runs.commitProgress(NIGHT, { ...page2, counts: { page: 3 } }, page2)).rejects.toBeInstanceOf(
+      SegmentLeaseLost,
+    );
+    expect(await runs.getProgress(NIGHT, 'score', 3)).toMatchObject({
+      writes: page1.writes,
+      counts: { page: 1 },
+    });
   });
 });
