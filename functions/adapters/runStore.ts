@@ -201,7 +201,10 @@ export class RunStore {
       // that version, still conditional on it and on the invocation, so a lease taken meanwhile
       // still wins.
       workCounts.dynamodb.staleProgressRecords += 1;
-      const over: SegmentProgress = { ...saved, writes: (stored.writes ?? 0) + 1 };
+      // The save counter keeps counting from this invocation's own saves, not the stale record's:
+      // restarting it would give later saves the numbers of older versions, and a second revert
+      // to one of those could then pass the optimistic lock unseen.
+      const over: SegmentProgress = { ...saved, writeId: randomUUID() };
       try {
         await this.putProgress(runDate, over, stored, { sameInvocation: true });
       } catch (overError) {

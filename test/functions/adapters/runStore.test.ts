@@ -204,7 +204,7 @@ describe('a progress record older than the invocation’s own last save (embedde
     );
     expect(workCounts.dynamodb.staleProgressRecords - before).toBe(1);
     expect(page3).toMatchObject({
-      writes: page1.writes! + 1,
+      writes: page2.writes! + 1,
       invocations: 1,
       lastKey: { customerId: 'C300' },
     });
@@ -217,6 +217,24 @@ describe('a progress record older than the invocation’s own last save (embedde
     // The saves go on from the record saved over.
     const page4 = await runs.commitProgress(NIGHT, { ...page3, done: true }, page3);
     expect(page4).toMatchObject({ writes: page3.writes! + 1, done: true });
+  });
+
+  it('keeps counting saves from its own, so a second revert to any older version is seen too', async () => {
+    const taken = await runs.takeLease(NIGHT, 'score', 5);
+    const page1 = await runs.commitProgress(NIGHT, { ...taken, counts: { 'work:scored': 100 } }, taken);
+    const page2 = await runs.commitProgress(NIGHT, { ...page1, counts: { 'work:scored': 200 } }, page1);
+    await revertTo(page1);
+    const page3 = await runs.commitProgress(NIGHT, { ...page2, counts: { 'work:scored': 300 } }, page2);
+    // A version saved before the first revert, now served again: it must not pass as the latest.
+    await revertTo(page2);
+    const before = workCounts.dynamodb.staleProgressRecords;
+    const page4 = await runs.commitProgress(NIGHT, { ...page3, counts: { 'work:scored': 400 } }, page3);
+    expect(workCounts.dynamodb.staleProgressRecords - before).toBe(1);
+    expect(page4.writes).toBe(page3.writes! + 1);
+    expect(await runs.getProgress(NIGHT, 'score', 5)).toMatchObject({
+      writeId: page4.writeId,
+      counts: { 'work:scored': 400 },
+    });
   });
 
   it('still loses the segment to an invocation that took the lease', async () => {
